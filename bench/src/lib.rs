@@ -1,0 +1,1 @@
+//! Shared code of `sluice-loadgen` and the criterion benches (none yet).
