@@ -10,15 +10,17 @@
 //!
 //! | module | what it does | status |
 //! |---|---|---|
-//! | `grpc` | gRPC message framing over HTTP/2 DATA frames | planned (OTLP logs issue) |
-//! | `http` | OTLP/HTTP request classification | planned |
-//! | `proto` | protobuf varint / tag primitives | planned |
-//! | `otlp::{logs,traces,metrics}` | OTLP protobuf and JSON straight into columns | planned |
-//! | `columns` | per-table column buffers | planned |
-//! | `rowbinary` | columns → ClickHouse RowBinary | planned |
+//! | [`proto`] | protobuf varint / tag / length-delimited primitives, typed errors | ✓ |
+//! | [`otlp::value`] | `AnyValue` stringified as the OTel collector does | ✓ |
+//! | `otlp::{logs,traces,metrics}` | OTLP protobuf and JSON straight into columns | in progress |
+//! | [`columns`] | per-table column buffers (`Strings`, `Maps`, the log tables) | ✓ |
+//! | [`rowbinary`] | columns → ClickHouse RowBinary | primitives ✓, log tables in progress |
+//! | `grpc` | gRPC message framing over HTTP/2 DATA frames | planned |
 //! | `compress` | gzip / zstd / deflate bodies, ClickHouse LZ4 blocks | planned |
-//!
-//! Only [`tables`] exists so far: the names of the ClickHouse tables sluice writes,
-//! shared by the engine's schema management and, later, the column buffers.
+//! | [`tables`] | the ClickHouse tables sluice writes | ✓ |
 
+pub mod columns;
+pub mod otlp;
+pub mod proto;
+pub mod rowbinary;
 pub mod tables;

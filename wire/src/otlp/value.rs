@@ -1,0 +1,559 @@
+//! OTLP `AnyValue`s as the OpenTelemetry collector stringifies them.
+//!
+//! ClickHouse stores every attribute value as a `String`; the OTel ClickHouse exporter
+//! writes `pcommon.Value.AsString()`, so sluice writes exactly that:
+//!
+//! | AnyValue | string |
+//! |---|---|
+//! | string | as is |
+//! | bool | `true` / `false` |
+//! | int | decimal |
+//! | double | [`write_f64`]: shortest round-trip, ES6 style (`1.0` → `1`, `1e+21`, `1e-7`) |
+//! | bytes | standard base64, padded |
+//! | array, kvlist | compact JSON, as below |
+//! | empty | empty string |
+//!
+//! Arrays and kvlists become what pdata's `marshalJSONNoHTMLEscape(v.AsRaw())` prints
+//! (`json.Encoder` with `SetEscapeHTML(false)`, trailing newline trimmed; collector PR
+//! #15108): Go's `encoding/json` applied to `[]any` / `map[string]any`. So object keys
+//! come out sorted by bytes, a repeated key once with its last value (the Go map keeps
+//! the last), empty values and empty bytes as `null`, bytes as a base64 string, and
+//! strings escaped by [`write_json_string`]. A NaN or infinite double anywhere inside
+//! makes the Go encoder fail, and `AsString` then returns the empty string.
+//!
+//! # Lifecycle
+//!
+//! A decoder meets an `AnyValue` as a length-delimited field (a log body, a
+//! `KeyValue`'s value) and calls [`PbValue::parse`] on it: that reads the oneof and
+//! nothing below it, so an array or kvlist stays a [`Reader`] over the request bytes.
+//! Writing the value ([`write_as_string`](PbValue::write_as_string),
+//! [`flatten_into`](PbValue::flatten_into), [`merge_kvlist_into`](PbValue::merge_kvlist_into))
+//! parses and validates the nested values while it walks them.
+//!
+//! # Invariants
+//!
+//! - Nothing is copied except into the output buffer. The one heap allocation is the
+//!   sort buffer of a kvlist with more than `SORT_ON_STACK` (16) entries rendered as
+//!   JSON.
+//! - Values nest at most [`MAX_DEPTH`] deep, so the recursion is bounded.
+//! - Every nested byte is validated before a walk returns `Ok`, including the values
+//!   of repeated keys that JSON leaves out.
+//! - On error, `write_as_string` leaves `out` as it found it and `flatten_into` leaves
+//!   `key` as it found it; entries already pushed into a `Maps` stay, and the caller
+//!   drops the row (`Maps::truncate`) as it does for any failed request.
+
+use std::io::Write as _;
+
+use crate::columns::Maps;
+use crate::proto::{DecodeError, ErrorKind, Reader, WireType};
+
+/// How deep values may nest: a value may sit inside at most this many arrays and
+/// kvlists, and an array or kvlist that would hold values deeper (even an empty one)
+/// is refused with [`ErrorKind::TooDeep`]. The top-level value is at depth 0.
+///
+/// The number is where prost's default recursion limit (100 nested messages) falls for
+/// a log body nested through kvlists: the body `AnyValue` is message 4 below
+/// `ExportLogsServiceRequest` (`ResourceLogs`, `ScopeLogs`, `LogRecord`), and each
+/// kvlist level costs 3 messages (`KeyValueList`, `KeyValue`, `AnyValue`), so prost
+/// reads an `AnyValue` at depth 32 (message 100) but not a kvlist inside it. The Go
+/// collector sets no limit; sluice needs one so hostile input cannot exhaust the stack.
+pub const MAX_DEPTH: u32 = 32;
+
+/// Kvlists rendered as JSON with at most this many entries are sorted in a stack array;
+/// a bigger one allocates a single `Vec` for its entries. Maps nested in attributes and
+/// bodies are mostly small; a stack array per nesting level stays small too (checked
+/// below).
+const SORT_ON_STACK: usize = 16;
+
+const _: () = assert!(
+    SORT_ON_STACK * size_of::<Entry<'static>>() * MAX_DEPTH as usize <= 64 * 1024,
+    "the JSON sort arrays of a maximally nested value must stay within 64 KiB of stack"
+);
+
+/// A decoded AnyValue: a view into the request bytes, nothing copied.
+#[derive(Clone, Copy, Debug)]
+pub enum PbValue<'a> {
+    /// No oneof field was set.
+    Empty,
+    Str(&'a str),
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    Bytes(&'a [u8]),
+    /// An `ArrayValue` body: `AnyValue`s in field 1.
+    Array(Reader<'a>),
+    /// A `KeyValueList` body: `KeyValue`s in field 1.
+    Kvlist(Reader<'a>),
+}
+
+impl<'a> PbValue<'a> {
+    /// Parses an AnyValue message body (the reader from `Reader::message()`); last oneof field wins.
+    ///
+    /// Unknown fields are skipped; a known field with another wire type is an error.
+    /// Arrays and kvlists are not looked into until they are written.
+    pub fn parse(r: Reader<'a>) -> Result<PbValue<'a>, DecodeError> {
+        PbValue::Empty.merge(r)
+    }
+
+    /// Reads AnyValue fields on top of `self`: protobuf's merge of a second copy of a
+    /// message, in which a oneof field replaces whatever the oneof held. A second
+    /// array or kvlist replaces the first too (as gogoproto's generated code, which the
+    /// collector long used, does; the spec would concatenate two kvlists).
+    fn merge(self, mut r: Reader<'a>) -> Result<PbValue<'a>, DecodeError> {
+        let mut value = self;
+        while let Some((field, wire)) = r.field()? {
+            value = match (field, wire) {
+                (1, WireType::Len) => PbValue::Str(r.str(1)?),
+                (2, WireType::Varint) => PbValue::Bool(r.varint()? != 0),
+                // int64 is the varint's 64 bits, two's complement.
+                (3, WireType::Varint) => PbValue::Int(r.varint()? as i64),
+                (4, WireType::Fixed64) => PbValue::Double(f64::from_bits(r.fixed64()?)),
+                (5, WireType::Len) => PbValue::Array(r.message()?),
+                (6, WireType::Len) => PbValue::Kvlist(r.message()?),
+                (7, WireType::Len) => PbValue::Bytes(r.bytes()?),
+                (1..=7, _) => return Err(r.wrong_type(field, wire)),
+                _ => {
+                    r.skip(wire)?;
+                    continue;
+                }
+            };
+        }
+        Ok(value)
+    }
+
+    /// The string, if this is a string value.
+    pub fn as_str(&self) -> Option<&'a str> {
+        match *self {
+            PbValue::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Appends AsString() of this value to `out`. Nested values are parsed (and validated) as they are walked; depth-limited.
+    ///
+    /// On error `out` is left as it was.
+    pub fn write_as_string(&self, out: &mut Vec<u8>) -> Result<(), DecodeError> {
+        let start = out.len();
+        let written = write_as_string_at(self, 0, out);
+        if written.is_err() {
+            out.truncate(start);
+        }
+        written
+    }
+
+    /// OTTL `flatten` of this value under the key in `key` (which holds e.g. `b"http"`).
+    ///
+    /// What `flatten` (opentelemetry-collector-contrib `pkg/ottl/ottlfuncs/func_flatten.go`,
+    /// no `depth`, no `resolve_conflicts`) makes of a value under a key:
+    ///
+    /// - a kvlist becomes its entries under `key.sub`, recursively; the `.` is left out
+    ///   while the key is still empty (Go adds it only to a non-empty prefix);
+    /// - an array becomes its elements under `key.0`, `key.1`, …, recursively (always
+    ///   with the `.`, as Go's `fmt.Sprintf("%v.%v", …)`);
+    /// - an empty kvlist or empty array yields no entry at all: `flatten` drops it;
+    /// - anything else is one entry, `key` = AsString (an empty value gives `""`).
+    ///
+    /// Releases of `flatten` disagree about arrays inside arrays (one writes `a.00`
+    /// where sluice writes `a.0.0`; another loses the prefix of arrays inside nested
+    /// maps); sluice applies the two rules above at every level.
+    /// A repeated key pushes both entries; `Maps::finish_row` keeps the last, as
+    /// `PutEmpty` on the Go map does.
+    ///
+    /// `key` is a scratch buffer: it has its original length again when this returns,
+    /// also on error.
+    pub fn flatten_into(&self, key: &mut Vec<u8>, out: &mut Maps) -> Result<(), DecodeError> {
+        let len = key.len();
+        let flattened = flatten_at(self, 0, key, out);
+        key.truncate(len);
+        flattened
+    }
+
+    /// For a kvlist value: pushes each entry (key, AsString(value)) into `out` (no flattening). Other kinds: nothing.
+    ///
+    /// Entries are pushed in wire order, repeated keys included; `Maps::finish_row`
+    /// keeps the last of each.
+    pub fn merge_kvlist_into(&self, out: &mut Maps) -> Result<(), DecodeError> {
+        let PbValue::Kvlist(list) = self else {
+            return Ok(());
+        };
+        // The kvlist is at depth 0, its values at depth 1.
+        let mut list = *list;
+        while let Some((key, value)) = next_entry(&mut list)? {
+            out.push_entry_with(key.as_bytes(), |buf| write_as_string_at(&value, 1, buf))?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses a KeyValue message body into its key and value (absent value = Empty).
+///
+/// A repeated `value` field is merged into the first, as protobuf merges a message
+/// field seen twice: the last oneof field across both wins.
+pub fn parse_key_value<'a>(mut r: Reader<'a>) -> Result<(&'a str, PbValue<'a>), DecodeError> {
+    let mut key = "";
+    let mut value = PbValue::Empty;
+    while let Some((field, wire)) = r.field()? {
+        match (field, wire) {
+            (1, WireType::Len) => key = r.str(1)?,
+            (2, WireType::Len) => value = value.merge(r.message()?)?,
+            (1 | 2, _) => return Err(r.wrong_type(field, wire)),
+            _ => r.skip(wire)?,
+        }
+    }
+    Ok((key, value))
+}
+
+/// Appends `s` as a Go encoding/json string literal (quotes included), with pdata's escaping rules.
+///
+/// That is Go's `appendString` with HTML escaping off (Go ≥ 1.22): `"` and `\` get a
+/// backslash; `\b`, `\f`, `\n`, `\r`, `\t` their short escapes; other bytes below
+/// 0x20 `\u00XX` (lowercase hex); U+2028 and U+2029 `\u2028` / `\u2029`, which Go
+/// escapes unconditionally; everything else, `<`, `>`, `&`, DEL and all other
+/// non-ASCII text included, as is. (Go also turns invalid UTF-8 into `\ufffd`; a
+/// `&str` has none.)
+pub fn write_json_string(s: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let b = s.as_bytes();
+    out.reserve(b.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let width = match c {
+            b'"' | b'\\' | 0x00..=0x1f => 1,
+            // U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8.
+            0xe2 if b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0xa8 | 0xa9)) => 3,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.extend_from_slice(&b[start..i]);
+        match c {
+            b'"' | b'\\' => out.extend_from_slice(&[b'\\', c]),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0xe2 if b[i + 2] == 0xa8 => out.extend_from_slice(b"\\u2028"),
+            0xe2 => out.extend_from_slice(b"\\u2029"),
+            _ => {
+                out.extend_from_slice(b"\\u00");
+                out.extend_from_slice(&[HEX[usize::from(c >> 4)], HEX[usize::from(c & 0xf)]]);
+            }
+        }
+        i += width;
+        start = i;
+    }
+    out.extend_from_slice(&b[start..]);
+    out.push(b'"');
+}
+
+/// Writes `v` as pdata's `float64AsString` does (Go's `encoding/json` float
+/// encoding, "as if by ES6 number to string conversion"): the shortest decimal that
+/// round-trips, in plain notation for `1e-6 <= |v| < 1e21` (and zero), else in
+/// exponent notation with a sign and no leading zeros in the exponent (`1e+21`,
+/// `1.5e-7`). NaN and infinities, which JSON cannot hold, are written `NaN`,
+/// `Infinity` and `-Infinity`, as pdata does since collector PR #15138 (before it,
+/// pdata wrote the JSON encoder's error text, `json: unsupported value: NaN`).
+pub fn write_f64(v: f64, out: &mut Vec<u8>) {
+    if !v.is_finite() {
+        let text: &[u8] = if v.is_nan() {
+            b"NaN"
+        } else if v > 0.0 {
+            b"Infinity"
+        } else {
+            b"-Infinity"
+        };
+        out.extend_from_slice(text);
+        return;
+    }
+    let abs = v.abs();
+    // Writing into a Vec cannot fail.
+    if abs == 0.0 || (1e-6..1e21).contains(&abs) {
+        // Rust's Display for f64 is the shortest round-trip digits, never an exponent;
+        // `-0.0` prints as `-0`, as Go's does.
+        let _ = write!(out, "{v}");
+    } else {
+        // `{:e}` is `1.5e-7` / `1e21`; Go writes `1.5e-7` / `1e+21`.
+        let start = out.len();
+        let _ = write!(out, "{v:e}");
+        let e = start
+            + out[start..]
+                .iter()
+                .position(|&b| b == b'e')
+                .expect("exponent form");
+        if out[e + 1] != b'-' {
+            out.insert(e + 1, b'+');
+        }
+    }
+}
+
+/// Appends `data` in standard base64 with padding (Go's `base64.StdEncoding`).
+fn write_base64(data: &[u8], out: &mut Vec<u8>) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let sextet = |n: u32, shift: u32| ALPHABET[((n >> shift) & 63) as usize];
+    out.reserve(data.len().div_ceil(3) * 4);
+    let mut chunks = data.chunks_exact(3);
+    for c in &mut chunks {
+        let n = u32::from(c[0]) << 16 | u32::from(c[1]) << 8 | u32::from(c[2]);
+        out.extend_from_slice(&[sextet(n, 18), sextet(n, 12), sextet(n, 6), sextet(n, 0)]);
+    }
+    match *chunks.remainder() {
+        [a] => {
+            let n = u32::from(a) << 16;
+            out.extend_from_slice(&[sextet(n, 18), sextet(n, 12), b'=', b'=']);
+        }
+        [a, b] => {
+            let n = u32::from(a) << 16 | u32::from(b) << 8;
+            out.extend_from_slice(&[sextet(n, 18), sextet(n, 12), sextet(n, 6), b'=']);
+        }
+        _ => {}
+    }
+}
+
+/// AsString of `v`, which sits at `depth`.
+fn write_as_string_at(v: &PbValue<'_>, depth: u32, out: &mut Vec<u8>) -> Result<(), DecodeError> {
+    match *v {
+        PbValue::Empty => {}
+        PbValue::Str(s) => out.extend_from_slice(s.as_bytes()),
+        PbValue::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+        PbValue::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        PbValue::Double(d) => write_f64(d, out),
+        PbValue::Bytes(b) => write_base64(b, out),
+        PbValue::Array(_) | PbValue::Kvlist(_) => {
+            let start = out.len();
+            let mut json = Json {
+                out,
+                unsupported: false,
+            };
+            json.value(v, depth)?;
+            if json.unsupported {
+                // Go's encoder failed and wrote nothing; pdata ignores the error.
+                out.truncate(start);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses to walk into a container at `depth` whose elements would nest too deep.
+#[inline]
+fn enter(list: &Reader<'_>, depth: u32) -> Result<(), DecodeError> {
+    if depth >= MAX_DEPTH {
+        return Err(DecodeError::new(ErrorKind::TooDeep, list.offset()));
+    }
+    Ok(())
+}
+
+/// The next element of an `ArrayValue` body.
+fn next_element<'a>(list: &mut Reader<'a>) -> Result<Option<PbValue<'a>>, DecodeError> {
+    while let Some((field, wire)) = list.field()? {
+        match (field, wire) {
+            (1, WireType::Len) => return PbValue::parse(list.message()?).map(Some),
+            (1, _) => return Err(list.wrong_type(field, wire)),
+            _ => list.skip(wire)?,
+        }
+    }
+    Ok(None)
+}
+
+/// The next entry of a `KeyValueList` body.
+fn next_entry<'a>(list: &mut Reader<'a>) -> Result<Option<(&'a str, PbValue<'a>)>, DecodeError> {
+    while let Some((field, wire)) = list.field()? {
+        match (field, wire) {
+            (1, WireType::Len) => return parse_key_value(list.message()?).map(Some),
+            (1, _) => return Err(list.wrong_type(field, wire)),
+            _ => list.skip(wire)?,
+        }
+    }
+    Ok(None)
+}
+
+/// Walks a value without writing it (the value of a repeated key that JSON leaves
+/// out), so that malformed or too deep input is refused all the same.
+fn check(v: &PbValue<'_>, depth: u32) -> Result<(), DecodeError> {
+    match v {
+        PbValue::Array(list) => {
+            let mut list = *list;
+            enter(&list, depth)?;
+            while let Some(element) = next_element(&mut list)? {
+                check(&element, depth + 1)?;
+            }
+        }
+        PbValue::Kvlist(list) => {
+            let mut list = *list;
+            enter(&list, depth)?;
+            while let Some((_, value)) = next_entry(&mut list)? {
+                check(&value, depth + 1)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The flatten walk: `v` sits at `depth` under the key in `key`.
+fn flatten_at(
+    v: &PbValue<'_>,
+    depth: u32,
+    key: &mut Vec<u8>,
+    out: &mut Maps,
+) -> Result<(), DecodeError> {
+    let base = key.len();
+    match v {
+        PbValue::Kvlist(list) => {
+            let mut list = *list;
+            enter(&list, depth)?;
+            while let Some((sub, value)) = next_entry(&mut list)? {
+                key.truncate(base);
+                if base > 0 {
+                    key.push(b'.');
+                }
+                key.extend_from_slice(sub.as_bytes());
+                flatten_at(&value, depth + 1, key, out)?;
+            }
+        }
+        PbValue::Array(list) => {
+            let mut list = *list;
+            enter(&list, depth)?;
+            let mut index = 0u64;
+            while let Some(element) = next_element(&mut list)? {
+                key.truncate(base);
+                let _ = write!(key, ".{index}");
+                flatten_at(&element, depth + 1, key, out)?;
+                index += 1;
+            }
+        }
+        _ => out.push_entry_with(key, |buf| write_as_string_at(v, depth, buf))?,
+    }
+    key.truncate(base);
+    Ok(())
+}
+
+/// A kvlist entry waiting to be sorted for JSON: its key, its place on the wire (so
+/// the last of a repeated key is known), its value.
+#[derive(Clone)]
+struct Entry<'a> {
+    key: &'a str,
+    index: usize,
+    value: PbValue<'a>,
+}
+
+impl<'a> Entry<'a> {
+    const EMPTY: Entry<'a> = Entry {
+        key: "",
+        index: 0,
+        value: PbValue::Empty,
+    };
+}
+
+/// Go's `encoding/json` of `AsRaw()`, written straight into `out`.
+struct Json<'o> {
+    out: &'o mut Vec<u8>,
+    /// A NaN or infinity was met: Go's encoder fails on it, so the text is void.
+    unsupported: bool,
+}
+
+impl Json<'_> {
+    fn value(&mut self, v: &PbValue<'_>, depth: u32) -> Result<(), DecodeError> {
+        match v {
+            PbValue::Empty => self.out.extend_from_slice(b"null"),
+            PbValue::Str(s) => write_json_string(s, self.out),
+            PbValue::Bool(b) => self
+                .out
+                .extend_from_slice(if *b { b"true" } else { b"false" }),
+            PbValue::Int(i) => {
+                let _ = write!(self.out, "{i}");
+            }
+            PbValue::Double(d) if d.is_finite() => write_f64(*d, self.out),
+            PbValue::Double(_) => self.unsupported = true,
+            // `ByteSlice.AsRaw` copies into a nil slice, so empty bytes are a nil
+            // `[]byte`, which Go encodes as `null`.
+            PbValue::Bytes([]) => self.out.extend_from_slice(b"null"),
+            PbValue::Bytes(b) => {
+                self.out.push(b'"');
+                write_base64(b, self.out);
+                self.out.push(b'"');
+            }
+            PbValue::Array(list) => self.array(list, depth)?,
+            PbValue::Kvlist(list) => self.object(list, depth)?,
+        }
+        Ok(())
+    }
+
+    fn array(&mut self, list: &Reader<'_>, depth: u32) -> Result<(), DecodeError> {
+        let mut list = *list;
+        enter(&list, depth)?;
+        self.out.push(b'[');
+        let mut first = true;
+        while let Some(element) = next_element(&mut list)? {
+            if !first {
+                self.out.push(b',');
+            }
+            first = false;
+            self.value(&element, depth + 1)?;
+        }
+        self.out.push(b']');
+        Ok(())
+    }
+
+    /// A kvlist as a Go `map[string]any`: keys sorted by bytes, the last value of a
+    /// repeated key.
+    fn object(&mut self, list: &Reader<'_>, depth: u32) -> Result<(), DecodeError> {
+        let mut list = *list;
+        enter(&list, depth)?;
+        let mut small = [const { Entry::EMPTY }; SORT_ON_STACK];
+        let mut spilled = Vec::new();
+        let mut n = 0;
+        while let Some((key, value)) = next_entry(&mut list)? {
+            let entry = Entry {
+                key,
+                index: n,
+                value,
+            };
+            if n < SORT_ON_STACK {
+                small[n] = entry;
+            } else {
+                if n == SORT_ON_STACK {
+                    spilled.extend_from_slice(&small);
+                }
+                spilled.push(entry);
+            }
+            n += 1;
+        }
+        let entries = if n <= SORT_ON_STACK {
+            &mut small[..n]
+        } else {
+            &mut spilled[..]
+        };
+        // (key, index) is unique, so the unstable sort is deterministic and needs no buffer.
+        entries.sort_unstable_by(|a, b| a.key.cmp(b.key).then(a.index.cmp(&b.index)));
+
+        self.out.push(b'{');
+        let mut first = true;
+        for (i, entry) in entries.iter().enumerate() {
+            if entries.get(i + 1).is_some_and(|next| next.key == entry.key) {
+                // A later entry has this key; Go's map holds only that one.
+                check(&entry.value, depth + 1)?;
+                continue;
+            }
+            if !first {
+                self.out.push(b',');
+            }
+            first = false;
+            write_json_string(entry.key, self.out);
+            self.out.push(b':');
+            self.value(&entry.value, depth + 1)?;
+        }
+        self.out.push(b'}');
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
