@@ -5,11 +5,27 @@
 //!
 //! | module | what it does |
 //! |---|---|
-//! | [`clickhouse`] | where ClickHouse is and how to log in; error classification |
+//! In the order a record travels:
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`config`] | the TOML file and `SLUICE_…` environment, resolved and validated |
+//! | [`run`] | `sluice run`: sinks, listeners, shards, shutdown |
+//! | [`grpc`], [`http`] | OTLP/gRPC (on `h2`) and OTLP/HTTP (on `hyper`) transports |
+//! | [`shard`] | one thread per core: admission, decode into the batch, wait for the ack |
+//! | [`batch`] | a shard's column batches: seal, encode, compress |
+//! | [`sink`] | the inserters: one INSERT per table per interval, acks on commit |
+//! | [`clickhouse`] | where ClickHouse is and how to log in |
 //! | [`schema`] | the ClickStack schema: DDL templates, rendering, `schema apply` |
 //!
-//! Planned, in the order a record travels (see `ARCHITECTURE.md`): `config`,
-//! `shard`, `batch`, `admission`, `ack`, `wal`, `sink::clickhouse`, `telemetry`.
+//! Planned: `admission` (byte budgets), `ack` modes and `wal`, `telemetry`.
 
+pub mod batch;
 pub mod clickhouse;
+pub mod config;
+pub mod grpc;
+pub mod http;
+pub mod run;
 pub mod schema;
+pub mod shard;
+pub mod sink;

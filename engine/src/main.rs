@@ -22,6 +22,13 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the gateway: OTLP in on :4317 (gRPC) and :4318 (HTTP), ClickHouse out.
+    Run {
+        /// TOML config file (see sluice.example.toml); every key can also be set with
+        /// `SLUICE_<SECTION>_<KEY>` environment variables.
+        #[arg(long, value_name = "FILE")]
+        config: Option<std::path::PathBuf>,
+    },
     /// Manage the ClickStack schema in ClickHouse.
     Schema {
         #[command(subcommand)]
@@ -157,6 +164,10 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Run { config } => {
+            let config = engine::config::load(config.as_deref())?;
+            engine::run::run(config)
+        }
         Command::Schema { action } => match action {
             SchemaAction::Print { schema } => {
                 let opts = schema.options();

@@ -8,18 +8,19 @@
 //!
 //! The modules follow a record's trip through sluice (see `ARCHITECTURE.md`):
 //!
-//! | module | what it does | status |
-//! |---|---|---|
-//! | [`proto`] | protobuf varint / tag / length-delimited primitives, typed errors | ✓ |
-//! | [`otlp::value`] | `AnyValue` stringified as the OTel collector does | ✓ |
-//! | `otlp::{logs,traces,metrics}` | OTLP protobuf and JSON straight into columns | in progress |
-//! | [`columns`] | per-table column buffers (`Strings`, `Maps`, the log tables) | ✓ |
-//! | [`rowbinary`] | columns → ClickHouse RowBinary | primitives ✓, log tables in progress |
-//! | `grpc` | gRPC message framing over HTTP/2 DATA frames | planned |
-//! | `compress` | gzip / zstd / deflate bodies, ClickHouse LZ4 blocks | planned |
-//! | [`tables`] | the ClickHouse tables sluice writes | ✓ |
+//! | module | what it does |
+//! |---|---|
+//! | [`grpc`] | gRPC message framing over HTTP/2 DATA frames, status details |
+//! | [`compress`] | bounded body decompression; ClickHouse compressed blocks |
+//! | [`proto`] | protobuf varint / tag / length-delimited primitives, typed errors |
+//! | [`otlp`] | OTLP protobuf (and JSON) straight into columns; value stringification; ClickStack processing |
+//! | [`columns`] | per-table column buffers (`Strings`, `Maps`, the log tables) |
+//! | [`rowbinary`] | columns → ClickHouse RowBinary |
+//! | [`tables`] | the ClickHouse tables sluice writes |
 
 pub mod columns;
+pub mod compress;
+pub mod grpc;
 pub mod otlp;
 pub mod proto;
 pub mod rowbinary;

@@ -11,5 +11,7 @@
 //! ```
 
 mod cli;
+mod gateway;
+mod ingest;
 mod schema;
 mod support;

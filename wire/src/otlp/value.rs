@@ -148,14 +148,13 @@ impl<'a> PbValue<'a> {
     ///
     /// - a kvlist becomes its entries under `key.sub`, recursively; the `.` is left out
     ///   while the key is still empty (Go adds it only to a non-empty prefix);
-    /// - an array becomes its elements under `key.0`, `key.1`, …, recursively (always
-    ///   with the `.`, as Go's `fmt.Sprintf("%v.%v", …)`);
+    /// - an array becomes its elements under `key.0`, `key.1`, …, recursively; the
+    ///   elements of an array that is itself an array element get no `.` (`a.00`, and
+    ///   `a.00.0` one level further), as OTTL's `flattenSlice` writes them
+    ///   ([`push_index`](super::clickstack::push_index));
     /// - an empty kvlist or empty array yields no entry at all: `flatten` drops it;
     /// - anything else is one entry, `key` = AsString (an empty value gives `""`).
     ///
-    /// Releases of `flatten` disagree about arrays inside arrays (one writes `a.00`
-    /// where sluice writes `a.0.0`; another loses the prefix of arrays inside nested
-    /// maps); sluice applies the two rules above at every level.
     /// A repeated key pushes both entries; `Maps::finish_row` keeps the last, as
     /// `PutEmpty` on the Go map does.
     ///
@@ -163,7 +162,7 @@ impl<'a> PbValue<'a> {
     /// also on error.
     pub fn flatten_into(&self, key: &mut Vec<u8>, out: &mut Maps) -> Result<(), DecodeError> {
         let len = key.len();
-        let flattened = flatten_at(self, 0, key, out);
+        let flattened = flatten_at(self, 0, false, key, out);
         key.truncate(len);
         flattened
     }
@@ -401,6 +400,7 @@ fn check(v: &PbValue<'_>, depth: u32) -> Result<(), DecodeError> {
 fn flatten_at(
     v: &PbValue<'_>,
     depth: u32,
+    in_array: bool,
     key: &mut Vec<u8>,
     out: &mut Maps,
 ) -> Result<(), DecodeError> {
@@ -415,17 +415,19 @@ fn flatten_at(
                     key.push(b'.');
                 }
                 key.extend_from_slice(sub.as_bytes());
-                flatten_at(&value, depth + 1, key, out)?;
+                flatten_at(&value, depth + 1, false, key, out)?;
             }
         }
         PbValue::Array(list) => {
             let mut list = *list;
             enter(&list, depth)?;
-            let mut index = 0u64;
+            let mut index = 0usize;
             while let Some(element) = next_element(&mut list)? {
                 key.truncate(base);
-                let _ = write!(key, ".{index}");
-                flatten_at(&element, depth + 1, key, out)?;
+                // `a.0`, but `a.00` for an array inside an array (and `a.00.0` one level
+                // further): OTTL's `flattenSlice` drops the dot every other level.
+                super::clickstack::push_index(key, index, in_array);
+                flatten_at(&element, depth + 1, !in_array, key, out)?;
                 index += 1;
             }
         }

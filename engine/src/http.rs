@@ -1,0 +1,340 @@
+//! OTLP/HTTP on `hyper`: HTTP/1.1 and h2c (prior knowledge) on one port.
+//!
+//! # Request lifecycle
+//!
+//! Route (`POST /v1/logs`; `OPTIONS` is a CORS preflight), check the content type
+//! (`application/x-protobuf` or `application/json`) and `Content-Encoding`, read the
+//! body up to the size limit (Content-Length or chunked), decompress (bounded), hand
+//! it to [`Shard::ingest`], answer in the request's content type. Browsers post session
+//! replay straight to this port, so every answer carries the CORS headers when the
+//! request's `Origin` is allowed.
+//!
+//! Errors are mapped to HTTP here and nowhere else; their bodies are
+//! `google.rpc.Status` in the request's content type:
+//!
+//! | cause | status |
+//! |---|---|
+//! | unknown path / other method | 404 / 405 |
+//! | other content type or encoding | 415 |
+//! | malformed body, compression, protobuf or JSON | 400 |
+//! | body larger than `limits.max_request_bytes` | 413 |
+//! | overload, ClickHouse failure | 503 with `Retry-After` |
+
+use std::convert::Infallible;
+use std::rc::Rc;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+use wire::compress::{DecompressError, Encoding};
+use wire::grpc::Code;
+
+use crate::shard::{Format, IngestError, RETRY_AFTER, Shard, Signal};
+
+const CT_PROTOBUF: &str = "application/x-protobuf";
+const CT_JSON: &str = "application/json";
+
+/// Runs `!Send` futures on the shard's thread (hyper's HTTP/2 needs an executor).
+#[derive(Clone, Copy, Debug)]
+struct LocalExec;
+
+impl<F: std::future::Future + 'static> hyper::rt::Executor<F> for LocalExec {
+    fn execute(&self, fut: F) {
+        tokio::task::spawn_local(fut);
+    }
+}
+
+/// Serves one connection (HTTP/1.1 or h2c) until the client closes it.
+pub async fn serve(shard: Rc<Shard>, stream: TcpStream) {
+    let service = hyper::service::service_fn(move |req| {
+        let shard = Rc::clone(&shard);
+        async move { Ok::<_, Infallible>(handle(&shard, req).await) }
+    });
+    let builder = hyper_util::server::conn::auto::Builder::new(LocalExec);
+    // A broken connection only ends that connection.
+    let _ = builder
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
+/// A failure, before it is written as a response.
+#[derive(Debug)]
+struct Failure {
+    status: StatusCode,
+    code: Code,
+    message: String,
+    retry: bool,
+}
+
+fn fail(status: StatusCode, code: Code, message: impl Into<String>) -> Failure {
+    Failure {
+        status,
+        code,
+        message: message.into(),
+        retry: false,
+    }
+}
+
+impl From<IngestError> for Failure {
+    fn from(e: IngestError) -> Failure {
+        match e {
+            IngestError::Decode(_) | IngestError::Json(_) => fail(
+                StatusCode::BAD_REQUEST,
+                Code::InvalidArgument,
+                e.to_string(),
+            ),
+            IngestError::Overloaded { .. } | IngestError::Sink(_) => Failure {
+                retry: true,
+                ..fail(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Code::Unavailable,
+                    e.to_string(),
+                )
+            },
+        }
+    }
+}
+
+async fn handle(shard: &Rc<Shard>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let origin = allowed_origin(
+        &shard.shared.cors_origins,
+        req.headers().get(header::ORIGIN),
+    );
+    let format = response_format(req.headers().get(header::CONTENT_TYPE));
+    let mut response = if req.method() == Method::OPTIONS {
+        preflight(&req)
+    } else {
+        match export(shard, req).await {
+            Ok(()) => ok(format),
+            Err(f) => failure(format, f),
+        }
+    };
+    if let Some(origin) = origin {
+        let h = response.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    response
+}
+
+async fn export(shard: &Rc<Shard>, req: Request<Incoming>) -> Result<(), Failure> {
+    let signal = match req.uri().path() {
+        "/v1/logs" => Signal::Logs,
+        path => {
+            return Err(fail(
+                StatusCode::NOT_FOUND,
+                Code::NotFound,
+                format!("no OTLP endpoint at {path}"),
+            ));
+        }
+    };
+    if req.method() != Method::POST {
+        return Err(fail(
+            StatusCode::METHOD_NOT_ALLOWED,
+            Code::Unimplemented,
+            format!("{} is not allowed; OTLP/HTTP uses POST", req.method()),
+        ));
+    }
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let format = match ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        CT_PROTOBUF => Format::Protobuf,
+        CT_JSON => Format::Json,
+        _ => {
+            return Err(fail(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Code::InvalidArgument,
+                format!("content-type {ct:?} is not supported; use {CT_PROTOBUF} or {CT_JSON}"),
+            ));
+        }
+    };
+    let encoding = match req.headers().get(header::CONTENT_ENCODING) {
+        None => Encoding::Identity,
+        Some(v) => {
+            let name = v.to_str().unwrap_or("?");
+            Encoding::from_header(name).ok_or_else(|| {
+                fail(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    Code::InvalidArgument,
+                    format!(
+                        "content-encoding {name:?} is not supported; use gzip, zstd or deflate"
+                    ),
+                )
+            })?
+        }
+    };
+    let limit = shard.shared.max_request_bytes;
+    let body = Limited::new(req.into_body(), limit)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                fail(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    Code::ResourceExhausted,
+                    format!("the request body is larger than {limit} bytes"),
+                )
+            } else {
+                fail(
+                    StatusCode::BAD_REQUEST,
+                    Code::InvalidArgument,
+                    format!("could not read the request body: {e}"),
+                )
+            }
+        })?;
+    let body = body.to_bytes();
+    if body.is_empty() {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            Code::InvalidArgument,
+            "the request body is empty",
+        ));
+    }
+    let mut decompressed = Vec::new();
+    let bytes: &[u8] = if encoding == Encoding::Identity {
+        &body
+    } else {
+        wire::compress::decompress(encoding, &body, limit, &mut decompressed).map_err(
+            |e| match e {
+                DecompressError::TooLarge { .. } => fail(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    Code::ResourceExhausted,
+                    e.to_string(),
+                ),
+                _ => fail(
+                    StatusCode::BAD_REQUEST,
+                    Code::InvalidArgument,
+                    e.to_string(),
+                ),
+            },
+        )?;
+        &decompressed
+    };
+    shard
+        .ingest(signal, format, bytes)
+        .await
+        .map_err(Failure::from)
+}
+
+/// The content type of the answer: the request's, protobuf when it is neither.
+fn response_format(ct: Option<&HeaderValue>) -> Format {
+    match ct.and_then(|v| v.to_str().ok()) {
+        Some(ct) if ct.trim_start().to_ascii_lowercase().starts_with(CT_JSON) => Format::Json,
+        _ => Format::Protobuf,
+    }
+}
+
+fn ok(format: Format) -> Response<Full<Bytes>> {
+    // An empty Export…ServiceResponse: no bytes in protobuf, `{}` in JSON.
+    let (ct, body) = match format {
+        Format::Protobuf => (CT_PROTOBUF, Bytes::new()),
+        Format::Json => (CT_JSON, Bytes::from_static(b"{}")),
+    };
+    let mut r = Response::new(Full::new(body));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    r
+}
+
+fn failure(format: Format, f: Failure) -> Response<Full<Bytes>> {
+    let retry_after = f.retry.then_some(RETRY_AFTER);
+    let (ct, body) = match format {
+        Format::Protobuf => (
+            CT_PROTOBUF,
+            Bytes::from(wire::grpc::encode_status_details(
+                f.code,
+                &f.message,
+                retry_after,
+            )),
+        ),
+        Format::Json => {
+            let status = serde_json::json!({ "code": f.code as i32, "message": f.message });
+            (CT_JSON, Bytes::from(status.to_string()))
+        }
+    };
+    let mut r = Response::new(Full::new(body));
+    *r.status_mut() = f.status;
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    if let Some(after) = retry_after {
+        h.insert(header::RETRY_AFTER, HeaderValue::from(after.as_secs()));
+    }
+    if f.status == StatusCode::METHOD_NOT_ALLOWED {
+        h.insert(header::ALLOW, HeaderValue::from_static("POST, OPTIONS"));
+    }
+    r
+}
+
+/// The answer to a CORS preflight.
+fn preflight(req: &Request<Incoming>) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = StatusCode::NO_CONTENT;
+    let h = r.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST, OPTIONS"),
+    );
+    let asked = req
+        .headers()
+        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .cloned();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        asked.unwrap_or_else(|| {
+            HeaderValue::from_static("content-type, content-encoding, authorization")
+        }),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("86400"),
+    );
+    r
+}
+
+/// The `Access-Control-Allow-Origin` value for a request's `Origin`, if allowed.
+fn allowed_origin(allowed: &[String], origin: Option<&HeaderValue>) -> Option<HeaderValue> {
+    let origin = origin?;
+    if allowed.iter().any(|a| a == "*") {
+        return Some(HeaderValue::from_static("*"));
+    }
+    let o = origin.to_str().ok()?;
+    allowed
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(o))
+        .then(|| origin.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cors_allows_configured_origins_only() {
+        let any = vec!["*".to_owned()];
+        let one = vec!["https://app.example".to_owned()];
+        let o = HeaderValue::from_static("https://app.example");
+        let other = HeaderValue::from_static("https://evil.example");
+        assert_eq!(
+            allowed_origin(&any, Some(&other)),
+            Some(HeaderValue::from_static("*"))
+        );
+        assert_eq!(allowed_origin(&one, Some(&o)), Some(o.clone()));
+        assert_eq!(allowed_origin(&one, Some(&other)), None);
+        assert_eq!(allowed_origin(&any, None), None);
+    }
+}

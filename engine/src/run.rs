@@ -1,0 +1,178 @@
+//! `sluice run`: start the sinks, the shards and their listeners; stop on a signal.
+//!
+//! # Start
+//!
+//! 1. Load the configuration (file + environment) and resolve it.
+//! 2. Ask ClickHouse which columns each table stores (`system.columns`, like
+//!    `DESCRIBE TABLE`): the INSERTs list exactly those that sluice writes, so an older
+//!    table (say, without `EventName`) keeps working. A missing table is an error that
+//!    says how to create it.
+//! 3. Start one inserter per table, then bind the listeners (with `SO_REUSEPORT`, so
+//!    every shard has its own; port 0 is resolved once, by the first), then one thread
+//!    per shard. Print `sluice: ready …` on stderr.
+//!
+//! # Stop
+//!
+//! On SIGINT or SIGTERM: every shard stops accepting, seals its batch and hands it to
+//! the inserters; the inserters finish their INSERTs and answer the waiting requests;
+//! then the process exits.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clickhouse::Row;
+use serde::Deserialize;
+use tokio::sync::watch;
+use wire::compress::BlockCodec;
+use wire::rowbinary::logs::LogColumn;
+
+use crate::batch::BatchPolicy;
+use crate::clickhouse::{Endpoint, describe};
+use crate::config::Config;
+use crate::shard::{Listeners, Shared};
+use crate::sink::clickhouse::{InsertTarget, spawn};
+
+#[derive(Debug, Row, Deserialize)]
+struct ColumnRow {
+    name: String,
+    default_kind: String,
+}
+
+/// The stored columns of a table that sluice writes, in sluice's order.
+async fn insert_columns(
+    endpoint: &Endpoint,
+    database: &str,
+    table: &str,
+) -> anyhow::Result<Vec<LogColumn>> {
+    let rows = endpoint
+        .client()
+        .query("SELECT name, default_kind FROM system.columns WHERE database = ? AND table = ? ORDER BY position")
+        .bind(database)
+        .bind(table)
+        .fetch_all::<ColumnRow>()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot read the columns of {database}.{table} from {}: {}", endpoint.url, describe(&e)))?;
+    if rows.is_empty() {
+        bail!(
+            "table {database}.{table} does not exist at {}: create the schema with `sluice schema apply --clickhouse {} --database {database}`",
+            endpoint.url,
+            endpoint.url
+        );
+    }
+    let stored: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.default_kind.is_empty())
+        .map(|r| r.name.as_str())
+        .collect();
+    Ok(LogColumn::ALL
+        .into_iter()
+        .filter(|c| stored.contains(&c.name()))
+        .collect())
+}
+
+/// Runs sluice until SIGINT or SIGTERM.
+pub fn run(config: Config) -> anyhow::Result<()> {
+    let shards = config.shard_count();
+    let endpoint = Endpoint::resolve(
+        Some(config.clickhouse.url.clone()),
+        config.clickhouse.user.clone(),
+        config.clickhouse.password.clone(),
+    )?;
+    let database = config.clickhouse.database.clone();
+    let main_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+
+    let (logs_columns, sessions_columns) = main_rt.block_on(async {
+        let logs = insert_columns(&endpoint, &database, "otel_logs").await?;
+        let sessions = insert_columns(&endpoint, &database, "hyperdx_sessions").await?;
+        anyhow::Ok((logs, sessions))
+    })?;
+
+    let interval = Duration::from_millis(config.batch.max_age_ms);
+    let (codec, compressed) = match config.clickhouse.compression.as_str() {
+        "lz4" => (Some(BlockCodec::Lz4), true),
+        "zstd" => (Some(BlockCodec::Zstd { level: 1 }), true),
+        _ => (None, false),
+    };
+    let target = |table: &str, columns: &[LogColumn]| InsertTarget {
+        endpoint: endpoint.clone(),
+        database: database.clone(),
+        table: table.to_owned(),
+        columns: columns.iter().map(|c| c.name()).collect(),
+        compressed,
+        interval,
+        timeout: Duration::from_millis(config.clickhouse.timeout_ms),
+    };
+    let (logs_sink, logs_thread) =
+        spawn(target("otel_logs", &logs_columns)).context("cannot start the otel_logs inserter")?;
+    let (sessions_sink, sessions_thread) = spawn(target("hyperdx_sessions", &sessions_columns))
+        .context("cannot start the hyperdx_sessions inserter")?;
+
+    let shared = Arc::new(Shared {
+        policy: BatchPolicy {
+            max_rows: config.batch.max_rows,
+            max_bytes: config.batch.max_bytes,
+            max_age: interval,
+            logs_columns,
+            sessions_columns,
+            codec,
+        },
+        logs: config.logs.options(),
+        max_request_bytes: config.limits.max_request_bytes,
+        cors_origins: config.http.cors_origins.clone(),
+        logs_sink,
+        sessions_sink,
+    });
+
+    let grpc_addr: SocketAddr = config.listen.grpc.parse().context("listen.grpc")?;
+    let http_addr: SocketAddr = config.listen.http.parse().context("listen.http")?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut threads = Vec::with_capacity(shards);
+    let (mut grpc_bound, mut http_bound) = (grpc_addr, http_addr);
+    for id in 0..shards {
+        let grpc = crate::shard::reuseport_listener(grpc_bound)
+            .with_context(|| format!("cannot listen on {grpc_bound} (gRPC)"))?;
+        let http = crate::shard::reuseport_listener(http_bound)
+            .with_context(|| format!("cannot listen on {http_bound} (HTTP)"))?;
+        // Port 0: every further shard binds the port the first one got.
+        grpc_bound = grpc.local_addr()?;
+        http_bound = http.local_addr()?;
+        let (shared, stop) = (Arc::clone(&shared), stop_rx.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("shard-{id}"))
+            .spawn(move || crate::shard::run(id, shared, Listeners { grpc, http }, stop))
+            .context("cannot start a shard thread")?;
+        threads.push(thread);
+    }
+    eprintln!(
+        "sluice: ready grpc={grpc_bound} http={http_bound} shards={shards} clickhouse={} database={database}",
+        endpoint.url
+    );
+
+    main_rt.block_on(wait_for_signal())?;
+    eprintln!("sluice: stopping: sealing the batches and finishing the inserts");
+    let _ = stop_tx.send(true);
+    for t in threads {
+        let _ = t.join();
+    }
+    // The last senders go with `shared`: the inserters drain their channels and end.
+    drop(shared);
+    let _ = logs_thread.join();
+    let _ = sessions_thread.join();
+    eprintln!("sluice: stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("cannot watch SIGINT")?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}
