@@ -1,25 +1,99 @@
-//! OTLP/JSON requests into columns (being written: see the logs issue).
+//! OTLP/JSON `ExportLogsServiceRequest` → the `otel_logs` / `hyperdx_sessions` columns.
+//!
+//! OTLP/HTTP clients that post `application/json` (the JavaScript SDKs' HTTP
+//! exporters, browsers, Vector, Fluent Bit) send the protobuf JSON mapping of the
+//! request, with OTLP's rules (<https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding>):
+//! lowerCamelCase field names, hex trace and span ids, 64-bit integers as numbers or
+//! decimal strings, enums as numbers or names, base64 bytes. The rows are exactly
+//! those [`decode_logs`](super::logs::decode_logs) writes for the same message: the
+//! record assembly is shared ([`super::logs`]'s `write_record`), only reading differs.
+//!
+//! # Request lifecycle
+//!
+//! [`decode_logs_json`] runs serde_json once over the body, with seeds that write as
+//! they read (`read`): each resource, scope and record row is written when its object
+//! closes. Fields come in any order, so a record's body and attributes wait on a flat
+//! tape (`tape`) until its object closes; the tape is reused record to record. A string
+//! without escapes goes from the request straight to its column; one with escapes is
+//! unescaped once onto the tape first. On any error the batch is rolled back, as for
+//! protobuf.
+//!
+//! # Leniency
+//!
+//! As the OTel collector's unmarshaler (pdata `plog.JSONUnmarshaler` on
+//! `pdata/internal/json.Iterator`):
+//!
+//! - field names in lowerCamelCase or the proto's snake_case; unknown keys, at any
+//!   level, skipped (however deeply they nest);
+//! - integers as JSON integers or decimal strings, enums as numbers or names, the
+//!   forms of `scalar`'s table;
+//! - `null` for a message (a list element too) is an empty message, `null` for a list
+//!   an empty list;
+//! - a repeated key: the last scalar wins, lists append, messages merge;
+//! - anything after the request object is ignored.
+//!
+//! Refused, as pdata refuses them: wrong JSON types, ids that are not empty or 32 / 16
+//! hex digits, integers out of their type's range or with a fraction or exponent,
+//! `SeverityNumber` strings that are not names, invalid base64.
+//!
+//! Where sluice differs from pdata, on purpose:
+//!
+//! - `null` for a scalar field is the field left out (protojson's rule): pdata refuses
+//!   `null` for numbers, booleans, bytes and ids, and reads `{"stringValue": null}` as
+//!   `""` where this reads an empty `AnyValue`;
+//! - `bytesValue` may be URL-safe or unpadded base64 (protojson accepts both; pdata
+//!   takes standard padded base64 only);
+//! - invalid UTF-8 is refused, as the protobuf path refuses it (pdata passes it on);
+//! - `AnyValue`s nest at most [`MAX_DEPTH`](super::value::MAX_DEPTH) deep, as in the
+//!   protobuf path (pdata has no limit). The limit is checked while reading, so an
+//!   array or kvlist too deep is refused even when a later field of its `AnyValue`
+//!   replaces it. serde_json's own recursion limit is off: the reader bounds its
+//!   recursion itself, and serde_json skips unknown values without recursing.
+//!
+//! # Layout
+//!
+//! | module | what |
+//! |---|---|
+//! | `read` | the reading machinery: serde seeds over [`LogsBatch`], field paths |
+//! | `request` | `ExportLogsServiceRequest` down to `LogRecord`: rows written as objects close |
+//! | `any_value` | `KeyValue` and `AnyValue` onto the tape |
+//! | `scalar` | numbers, ids, bytes, strings in their JSON spellings |
+//! | `tape` | the current record's values, and their [`ValueView`](super::value::ValueView) |
+//! | `error` | [`JsonError`]: kind, field path, line and column |
+
+mod any_value;
+mod error;
+mod read;
+mod request;
+mod scalar;
+mod tape;
+
+pub use error::{JsonError, JsonErrorKind};
 
 use crate::columns::logs::LogsBatch;
 use crate::otlp::logs::{LogsDecoded, LogsOptions};
 
-/// Why an OTLP/JSON request was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonError(pub String);
-
-impl core::fmt::Display for JsonError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(&self.0)
+/// Decodes one OTLP/JSON `ExportLogsServiceRequest` into `out`; on error `out` is unchanged.
+pub fn decode_logs_json(
+    request: &[u8],
+    out: &mut LogsBatch,
+    opts: &LogsOptions,
+) -> Result<LogsDecoded, JsonError> {
+    let mark = out.mark();
+    let before = (out.logs.len(), out.sessions.len());
+    let mut ctx = read::Ctx::new(out, opts);
+    let mut de = serde_json::Deserializer::from_slice(request);
+    // The reader bounds its own recursion (see the module doc).
+    de.disable_recursion_limit();
+    match request::request(&mut ctx, &mut de) {
+        Ok(()) => Ok(LogsDecoded::since(ctx.out, before)),
+        Err(e) => {
+            let error = ctx.error(e);
+            ctx.out.rollback(mark);
+            Err(error)
+        }
     }
 }
 
-impl std::error::Error for JsonError {}
-
-/// Decodes one OTLP/JSON `ExportLogsServiceRequest` into `out`; on error `out` is unchanged.
-pub fn decode_logs_json(
-    _request: &[u8],
-    _out: &mut LogsBatch,
-    _opts: &LogsOptions,
-) -> Result<LogsDecoded, JsonError> {
-    Err(JsonError("OTLP/JSON logs are not supported yet".into()))
-}
+#[cfg(test)]
+mod tests;

@@ -8,6 +8,11 @@
 //! and scope values are decoded once per `ResourceLogs` / `ScopeLogs`. On any error the
 //! batch is rolled back to where it stood, so a bad request leaves nothing behind.
 //!
+//! Reading a record is per format (protobuf here, OTLP/JSON in [`super::json`]);
+//! writing its row is shared (`logs/record.rs`: one function generic over
+//! [`ValueView`](super::value::ValueView), the `AnyValue` of either format), so both
+//! formats fill the columns alike.
+//!
 //! # Columns
 //!
 //! | column | OTLP field | notes |
@@ -40,11 +45,13 @@
 //! the wrong wire type, a trace id that is not 16 bytes (or a span id not 8) — which
 //! pdata refuses too — and invalid UTF-8 are errors.
 
-use crate::columns::Maps;
+mod record;
+
+pub(crate) use record::{Record, ResourceRow, ScopeRow, service_name, write_record};
+
 use crate::columns::logs::LogsBatch;
 use crate::proto::{DecodeError, ErrorKind, Reader, WireType};
 
-use super::clickstack;
 use super::value::{PbValue, parse_key_value};
 
 /// The attribute that marks a HyperDX session-replay record.
@@ -89,6 +96,16 @@ pub struct LogsDecoded {
     pub sessions: usize,
 }
 
+impl LogsDecoded {
+    /// The rows `out` holds now beyond `before` (its `(logs, sessions)` row counts).
+    pub(crate) fn since(out: &LogsBatch, before: (usize, usize)) -> LogsDecoded {
+        LogsDecoded {
+            logs: out.logs.len() - before.0,
+            sessions: out.sessions.len() - before.1,
+        }
+    }
+}
+
 /// Decodes one `ExportLogsServiceRequest` into `out`; on error `out` is unchanged.
 pub fn decode_logs(
     request: &[u8],
@@ -96,7 +113,7 @@ pub fn decode_logs(
     opts: &LogsOptions,
 ) -> Result<LogsDecoded, DecodeError> {
     let mark = out.mark();
-    let (logs, sessions) = (out.logs.len(), out.sessions.len());
+    let before = (out.logs.len(), out.sessions.len());
     let mut d = Decoder {
         out,
         opts,
@@ -104,10 +121,7 @@ pub fn decode_logs(
         key: Vec::new(),
     };
     match d.request(Reader::new(request)) {
-        Ok(()) => Ok(LogsDecoded {
-            logs: d.out.logs.len() - logs,
-            sessions: d.out.sessions.len() - sessions,
-        }),
+        Ok(()) => Ok(LogsDecoded::since(d.out, before)),
         Err(e) => {
             d.out.rollback(mark);
             Err(e)
@@ -126,20 +140,6 @@ struct Decoder<'o, 'a> {
     key: Vec<u8>,
 }
 
-/// The fields of one `LogRecord`, before they go into columns.
-#[derive(Default)]
-struct Record<'a> {
-    time: u64,
-    observed: u64,
-    severity_number: i32,
-    severity_text: &'a str,
-    body: Option<PbValue<'a>>,
-    flags: u32,
-    trace_id: [u8; 16],
-    span_id: [u8; 8],
-    event_name: &'a str,
-}
-
 impl<'a> Decoder<'_, 'a> {
     fn request(&mut self, mut r: Reader<'a>) -> Result<(), DecodeError> {
         while let Some((field, wire)) = r.field()? {
@@ -154,27 +154,22 @@ impl<'a> Decoder<'_, 'a> {
 
     /// `ResourceLogs`: the resource first (wherever it is), then its scopes.
     fn resource_logs(&mut self, rl: Reader<'a>) -> Result<(), DecodeError> {
-        let index = self.out.resources.service_name.len();
-        let mut schema_url = "";
-        let mut service_name = None;
+        let mut row = ResourceRow::start(self.out);
         let mut r = rl;
         while let Some((field, wire)) = r.field()? {
             match (field, wire) {
-                (1, WireType::Len) => self.resource(r.message()?, &mut service_name)?,
-                (3, WireType::Len) => schema_url = r.str(3)?,
+                (1, WireType::Len) => self.resource(r.message()?, &mut row)?,
+                (3, WireType::Len) => row.schema_url = r.str(3)?,
                 (1..=3, w) if w != WireType::Len => return Err(r.wrong_type(field, w)),
                 (_, w) => r.skip(w)?,
             }
         }
-        let res = &mut self.out.resources;
-        res.attributes.finish_row();
-        res.service_name.push(service_name.unwrap_or("").as_bytes());
-        res.schema_url.push(schema_url.as_bytes());
+        row.finish(self.out);
 
         let mut r = rl;
         while let Some((field, wire)) = r.field()? {
             match field {
-                2 => self.scope_logs(r.message()?, index)?,
+                2 => self.scope_logs(r.message()?, row.index)?,
                 _ => r.skip(wire)?,
             }
         }
@@ -185,21 +180,13 @@ impl<'a> Decoder<'_, 'a> {
     fn resource(
         &mut self,
         mut r: Reader<'a>,
-        service_name: &mut Option<&'a str>,
+        row: &mut ResourceRow<'a>,
     ) -> Result<(), DecodeError> {
         while let Some((field, wire)) = r.field()? {
             match (field, wire) {
                 (1, WireType::Len) => {
                     let (key, value) = parse_key_value(r.message()?)?;
-                    if key == SERVICE_NAME && service_name.is_none() {
-                        // The exporter reads it with `Get(...).Str()`: the first
-                        // `service.name`, empty unless it is a string.
-                        *service_name = Some(value.as_str().unwrap_or(""));
-                    }
-                    self.out
-                        .resources
-                        .attributes
-                        .push_entry_with(key.as_bytes(), |b| value.write_as_string(b))?;
+                    row.attribute(self.out, key, &value)?;
                 }
                 (2, WireType::Varint) => drop(r.varint()?),
                 (1 | 2, w) => return Err(r.wrong_type(field, w)),
@@ -211,27 +198,22 @@ impl<'a> Decoder<'_, 'a> {
 
     /// `ScopeLogs`: the scope first (wherever it is), then its records.
     fn scope_logs(&mut self, sl: Reader<'a>, resource: usize) -> Result<(), DecodeError> {
-        let index = self.out.scopes.name.len();
-        let (mut name, mut version, mut schema_url) = ("", "", "");
+        let mut row = ScopeRow::start(self.out);
         let mut r = sl;
         while let Some((field, wire)) = r.field()? {
             match (field, wire) {
-                (1, WireType::Len) => self.scope(r.message()?, &mut name, &mut version)?,
-                (3, WireType::Len) => schema_url = r.str(3)?,
+                (1, WireType::Len) => self.scope(r.message()?, &mut row)?,
+                (3, WireType::Len) => row.schema_url = r.str(3)?,
                 (1..=3, w) if w != WireType::Len => return Err(r.wrong_type(field, w)),
                 (_, w) => r.skip(w)?,
             }
         }
-        let s = &mut self.out.scopes;
-        s.attributes.finish_row();
-        s.name.push(name.as_bytes());
-        s.version.push(version.as_bytes());
-        s.schema_url.push(schema_url.as_bytes());
+        row.finish(self.out);
 
         let mut r = sl;
         while let Some((field, wire)) = r.field()? {
             match field {
-                2 => self.record(r.message()?, resource, index)?,
+                2 => self.record(r.message()?, resource, row.index)?,
                 _ => r.skip(wire)?,
             }
         }
@@ -239,22 +221,14 @@ impl<'a> Decoder<'_, 'a> {
     }
 
     /// `InstrumentationScope`.
-    fn scope(
-        &mut self,
-        mut r: Reader<'a>,
-        name: &mut &'a str,
-        version: &mut &'a str,
-    ) -> Result<(), DecodeError> {
+    fn scope(&mut self, mut r: Reader<'a>, row: &mut ScopeRow<'a>) -> Result<(), DecodeError> {
         while let Some((field, wire)) = r.field()? {
             match (field, wire) {
-                (1, WireType::Len) => *name = r.str(1)?,
-                (2, WireType::Len) => *version = r.str(2)?,
+                (1, WireType::Len) => row.name = r.str(1)?,
+                (2, WireType::Len) => row.version = r.str(2)?,
                 (3, WireType::Len) => {
                     let (key, value) = parse_key_value(r.message()?)?;
-                    self.out
-                        .scopes
-                        .attributes
-                        .push_entry_with(key.as_bytes(), |b| value.write_as_string(b))?;
+                    ScopeRow::attribute(self.out, key, &value)?;
                 }
                 (4, WireType::Varint) => drop(r.varint()?),
                 (1..=4, w) => return Err(r.wrong_type(field, w)),
@@ -271,9 +245,8 @@ impl<'a> Decoder<'_, 'a> {
         resource: usize,
         scope: usize,
     ) -> Result<(), DecodeError> {
-        let mut rec = Record::default();
+        let mut rec = Record::new(resource, scope);
         self.attrs.clear();
-        let mut session = false;
         while let Some((field, wire)) = r.field()? {
             match (field, wire) {
                 (1, WireType::Fixed64) => rec.time = r.fixed64()?,
@@ -281,12 +254,12 @@ impl<'a> Decoder<'_, 'a> {
                 // An enum is an int32 on the wire, sign-extended to 64 bits.
                 (2, WireType::Varint) => rec.severity_number = r.varint()? as i32,
                 (3, WireType::Len) => rec.severity_text = r.str(3)?,
-                (5, WireType::Len) => rec.body = Some(PbValue::parse(r.message()?)?),
-                (6, WireType::Len) => {
-                    let kv = parse_key_value(r.message()?)?;
-                    session |= kv.0 == SESSION_ATTRIBUTE;
-                    self.attrs.push(kv);
+                // A body that occurs twice is merged into the first, as protobuf does.
+                (5, WireType::Len) => {
+                    let earlier = rec.body.unwrap_or(PbValue::Empty);
+                    rec.body = Some(earlier.merge(r.message()?)?);
                 }
+                (6, WireType::Len) => self.attrs.push(parse_key_value(r.message()?)?),
                 (7, WireType::Varint) => drop(r.varint()?),
                 (8, WireType::Fixed32) => rec.flags = r.fixed32()?,
                 (9, WireType::Len) => rec.trace_id = fixed_id(&mut r, 9)?,
@@ -296,134 +269,14 @@ impl<'a> Decoder<'_, 'a> {
                 (_, w) => r.skip(w)?,
             }
         }
-        let session = session && self.opts.route_sessions;
-        let Decoder {
-            out,
-            opts,
-            attrs,
-            key,
-        } = self;
-        let rows = if session {
-            &mut out.sessions
-        } else {
-            &mut out.logs
-        };
-        let body = rec.body.unwrap_or(PbValue::Empty);
-        rows.body.push_with(|b| body.write_as_string(b))?;
-        if session {
-            for (k, v) in attrs.iter() {
-                rows.attributes
-                    .push_entry_with(k.as_bytes(), |b| v.write_as_string(b))?;
-            }
-        } else {
-            processed_attributes(attrs, body, key, opts, &mut rows.attributes)?;
-        }
-        rows.attributes.finish_row();
-
-        let body_text = rows
-            .body
-            .last()
-            .and_then(|b| core::str::from_utf8(b).ok())
-            .unwrap_or("");
-        let (text, number) = severity(&rec, body_text, &rows.attributes, opts, session);
-        // The text may borrow the attributes column: stage it in the key scratch.
-        key.clear();
-        if opts.lowercase_severity {
-            clickstack::lowercase_severity(text.as_bytes(), key);
-        } else {
-            key.extend_from_slice(text.as_bytes());
-        }
-        rows.severity_text.push(key);
-        rows.severity_number.push(number);
-        rows.timestamp.push(if rec.time != 0 {
-            rec.time
-        } else {
-            rec.observed
-        });
-        rows.trace_id.push(rec.trace_id);
-        rows.span_id.push(rec.span_id);
-        rows.trace_flags.push(rec.flags as u8);
-        rows.event_name.push(rec.event_name.as_bytes());
-        rows.resource.push(resource);
-        rows.scope.push(scope);
-        Ok(())
+        write_record(
+            self.out,
+            self.opts,
+            &mut self.key,
+            &rec,
+            self.attrs.iter().copied(),
+        )
     }
-}
-
-/// `LogAttributes` of an `otel_logs` record, with the body merged in (ClickStack).
-fn processed_attributes(
-    attrs: &[(&str, PbValue<'_>)],
-    body: PbValue<'_>,
-    key: &mut Vec<u8>,
-    opts: &LogsOptions,
-    out: &mut Maps,
-) -> Result<(), DecodeError> {
-    let json = match body {
-        PbValue::Str(s) if opts.json_body => {
-            clickstack::json_object_in_body(s).filter(|j| clickstack::is_json_object(j))
-        }
-        _ => None,
-    };
-    let Some(json) = json else {
-        for (k, v) in attrs {
-            out.push_entry_with(k.as_bytes(), |b| v.write_as_string(b))?;
-        }
-        if opts.json_body {
-            // A map body: its entries win over attributes of the same key.
-            body.merge_kvlist_into(out)?;
-        }
-        return Ok(());
-    };
-    // JSON in the body: every attribute is flattened, then the body's fields are merged
-    // in after them, so that they win a repeated key when the row is finished. (The body
-    // was validated above, before anything was flattened: it is parsed twice.)
-    for (k, v) in attrs {
-        key.clear();
-        key.extend_from_slice(k.as_bytes());
-        v.flatten_into(key, out)?;
-    }
-    key.clear();
-    let merged = clickstack::merge_json_body(json, key, out);
-    debug_assert!(merged, "validated JSON merges");
-    Ok(())
-}
-
-/// The severity of a record: its own, else (ClickStack) from attributes, else from the
-/// body's text (`body` is the stored `Body` column value).
-fn severity<'r>(
-    rec: &Record<'r>,
-    body: &'r str,
-    attributes: &'r Maps,
-    opts: &LogsOptions,
-    session: bool,
-) -> (&'r str, u8) {
-    // The exporter writes `uint8(SeverityNumber)`: Go's conversion keeps the low byte.
-    let own = (rec.severity_text, rec.severity_number as u8);
-    if session || rec.severity_number != 0 || !rec.severity_text.is_empty() {
-        return own;
-    }
-    if opts.severity_from_attributes {
-        // The finished row holds stringified values: a non-string `level` (say, `3`)
-        // counts too here, where ClickStack only takes string attributes.
-        let row = attributes.len() - 1;
-        for level_key in clickstack::LEVEL_KEYS {
-            // The finished row holds each key once, with its final value.
-            let found = attributes
-                .row(row)
-                .find(|(k, _)| *k == level_key.as_bytes());
-            if let Some((_, v)) = found
-                && !v.is_empty()
-                && let Ok(text) = core::str::from_utf8(v)
-            {
-                return (text, clickstack::severity_number_from_level(text));
-            }
-        }
-    }
-    if opts.severity_from_body {
-        // The stored Body, `AsString` of any kind, as ClickStack's `body.string`.
-        return clickstack::severity_from_body(body);
-    }
-    own
 }
 
 /// A trace or span id: empty (absent) or exactly `N` bytes, as pdata requires.

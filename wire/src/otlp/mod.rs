@@ -3,10 +3,14 @@
 //! | module | what |
 //! |---|---|
 //! | [`clickstack`] | ClickStack's log processing: JSON bodies merged and flattened, severity inferred |
+//! | [`json`] | OTLP/JSON → the same columns as the protobuf decoders |
 //! | [`logs`] | `ExportLogsServiceRequest` protobuf → `otel_logs` / `hyperdx_sessions` columns |
 //! | [`value`] | `AnyValue` as the OTel collector stringifies it (`pcommon.Value.AsString`) |
+//! | `testgen` | tests only: prost strategies for OTLP messages, a Go model of `AsString` |
 
 pub mod clickstack;
 pub mod json;
 pub mod logs;
+#[cfg(test)]
+pub(crate) mod testgen;
 pub mod value;

@@ -26,9 +26,15 @@
 //! A decoder meets an `AnyValue` as a length-delimited field (a log body, a
 //! `KeyValue`'s value) and calls [`PbValue::parse`] on it: that reads the oneof and
 //! nothing below it, so an array or kvlist stays a [`Reader`] over the request bytes.
-//! Writing the value ([`write_as_string`](PbValue::write_as_string),
-//! [`flatten_into`](PbValue::flatten_into), [`merge_kvlist_into`](PbValue::merge_kvlist_into))
+//! Writing the value ([`write_as_string`](ValueView::write_as_string),
+//! [`flatten_into`](ValueView::flatten_into), [`merge_kvlist_into`](ValueView::merge_kvlist_into))
 //! parses and validates the nested values while it walks them.
+//!
+//! The writers are provided methods of [`ValueView`], which is all a format has to
+//! give: what kind a value is, and a cursor over an array's or kvlist's members.
+//! [`PbValue`] is the protobuf view; the OTLP/JSON reader has its own
+//! (`otlp::json`). Each view gets its own monomorphised copy of the same writers, so
+//! both formats stringify, flatten and merge byte for byte alike.
 //!
 //! # Invariants
 //!
@@ -62,13 +68,8 @@ pub const MAX_DEPTH: u32 = 32;
 /// Kvlists rendered as JSON with at most this many entries are sorted in a stack array;
 /// a bigger one allocates a single `Vec` for its entries. Maps nested in attributes and
 /// bodies are mostly small; a stack array per nesting level stays small too (checked
-/// below).
+/// at compile time in `Json::object`, for each view).
 const SORT_ON_STACK: usize = 16;
-
-const _: () = assert!(
-    SORT_ON_STACK * size_of::<Entry<'static>>() * MAX_DEPTH as usize <= 64 * 1024,
-    "the JSON sort arrays of a maximally nested value must stay within 64 KiB of stack"
-);
 
 /// A decoded AnyValue: a view into the request bytes, nothing copied.
 #[derive(Clone, Copy, Debug)]
@@ -99,7 +100,7 @@ impl<'a> PbValue<'a> {
     /// message, in which a oneof field replaces whatever the oneof held. A second
     /// array or kvlist replaces the first too (as gogoproto's generated code, which the
     /// collector long used, does; the spec would concatenate two kvlists).
-    fn merge(self, mut r: Reader<'a>) -> Result<PbValue<'a>, DecodeError> {
+    pub(crate) fn merge(self, mut r: Reader<'a>) -> Result<PbValue<'a>, DecodeError> {
         let mut value = self;
         while let Some((field, wire)) = r.field()? {
             value = match (field, wire) {
@@ -120,11 +121,102 @@ impl<'a> PbValue<'a> {
         }
         Ok(value)
     }
+}
+
+impl<'a> ValueView<'a> for PbValue<'a> {
+    type Error = DecodeError;
+    type List = Reader<'a>;
+
+    #[inline]
+    fn kind(&self) -> ValueKind<'a, Reader<'a>> {
+        match *self {
+            PbValue::Empty => ValueKind::Empty,
+            PbValue::Str(s) => ValueKind::Str(s),
+            PbValue::Bool(b) => ValueKind::Bool(b),
+            PbValue::Int(i) => ValueKind::Int(i),
+            PbValue::Double(d) => ValueKind::Double(d),
+            PbValue::Bytes(b) => ValueKind::Bytes(b),
+            PbValue::Array(list) => ValueKind::Array(list),
+            PbValue::Kvlist(list) => ValueKind::Kvlist(list),
+        }
+    }
+
+    /// The next element of an `ArrayValue` body.
+    fn next_element(list: &mut Reader<'a>) -> Result<Option<PbValue<'a>>, DecodeError> {
+        while let Some((field, wire)) = list.field()? {
+            match (field, wire) {
+                (1, WireType::Len) => return PbValue::parse(list.message()?).map(Some),
+                (1, _) => return Err(list.wrong_type(field, wire)),
+                _ => list.skip(wire)?,
+            }
+        }
+        Ok(None)
+    }
+
+    /// The next entry of a `KeyValueList` body.
+    fn next_entry(list: &mut Reader<'a>) -> Result<Option<(&'a str, PbValue<'a>)>, DecodeError> {
+        while let Some((field, wire)) = list.field()? {
+            match (field, wire) {
+                (1, WireType::Len) => return parse_key_value(list.message()?).map(Some),
+                (1, _) => return Err(list.wrong_type(field, wire)),
+                _ => list.skip(wire)?,
+            }
+        }
+        Ok(None)
+    }
+
+    #[cold]
+    fn too_deep(list: &Reader<'a>) -> DecodeError {
+        DecodeError::new(ErrorKind::TooDeep, list.offset())
+    }
+}
+
+/// What an `AnyValue` holds, as a [`ValueView`] shows it: scalars by value, strings
+/// and bytes borrowed, an array or kvlist as a cursor `L` over its members.
+#[derive(Clone, Copy, Debug)]
+pub enum ValueKind<'v, L> {
+    /// No oneof field was set.
+    Empty,
+    Str(&'v str),
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    Bytes(&'v [u8]),
+    /// Elements come from [`ValueView::next_element`].
+    Array(L),
+    /// Entries come from [`ValueView::next_entry`].
+    Kvlist(L),
+}
+
+/// An `AnyValue` as a decoder holds it, and everything the collector makes of one.
+///
+/// A format implements the four required methods: [`PbValue`] over protobuf bytes,
+/// the OTLP/JSON reader over its parsed tree. The provided methods are the writers;
+/// they are generic, so each format gets a monomorphised copy (no `dyn`) and both
+/// write the same bytes for the same value.
+pub trait ValueView<'v>: Copy {
+    /// What walking nested values can fail with (malformed bytes, too deep).
+    type Error;
+    /// A cursor over an array's elements or a kvlist's entries.
+    type List: Copy;
+
+    /// What this value is.
+    fn kind(&self) -> ValueKind<'v, Self::List>;
+
+    /// The next element of an array, advancing `list`.
+    fn next_element(list: &mut Self::List) -> Result<Option<Self>, Self::Error>;
+
+    /// The next entry of a kvlist, advancing `list`.
+    fn next_entry(list: &mut Self::List) -> Result<Option<(&'v str, Self)>, Self::Error>;
+
+    /// The error for walking into `list` when it sits [`MAX_DEPTH`] deep or deeper.
+    fn too_deep(list: &Self::List) -> Self::Error;
 
     /// The string, if this is a string value.
-    pub fn as_str(&self) -> Option<&'a str> {
-        match *self {
-            PbValue::Str(s) => Some(s),
+    #[inline]
+    fn as_str(&self) -> Option<&'v str> {
+        match self.kind() {
+            ValueKind::Str(s) => Some(s),
             _ => None,
         }
     }
@@ -132,7 +224,7 @@ impl<'a> PbValue<'a> {
     /// Appends AsString() of this value to `out`. Nested values are parsed (and validated) as they are walked; depth-limited.
     ///
     /// On error `out` is left as it was.
-    pub fn write_as_string(&self, out: &mut Vec<u8>) -> Result<(), DecodeError> {
+    fn write_as_string(&self, out: &mut Vec<u8>) -> Result<(), Self::Error> {
         let start = out.len();
         let written = write_as_string_at(self, 0, out);
         if written.is_err() {
@@ -160,7 +252,7 @@ impl<'a> PbValue<'a> {
     ///
     /// `key` is a scratch buffer: it has its original length again when this returns,
     /// also on error.
-    pub fn flatten_into(&self, key: &mut Vec<u8>, out: &mut Maps) -> Result<(), DecodeError> {
+    fn flatten_into(&self, key: &mut Vec<u8>, out: &mut Maps) -> Result<(), Self::Error> {
         let len = key.len();
         let flattened = flatten_at(self, 0, false, key, out);
         key.truncate(len);
@@ -171,13 +263,12 @@ impl<'a> PbValue<'a> {
     ///
     /// Entries are pushed in wire order, repeated keys included; `Maps::finish_row`
     /// keeps the last of each.
-    pub fn merge_kvlist_into(&self, out: &mut Maps) -> Result<(), DecodeError> {
-        let PbValue::Kvlist(list) = self else {
+    fn merge_kvlist_into(&self, out: &mut Maps) -> Result<(), Self::Error> {
+        let ValueKind::Kvlist(mut list) = self.kind() else {
             return Ok(());
         };
         // The kvlist is at depth 0, its values at depth 1.
-        let mut list = *list;
-        while let Some((key, value)) = next_entry(&mut list)? {
+        while let Some((key, value)) = Self::next_entry(&mut list)? {
             out.push_entry_with(key.as_bytes(), |buf| write_as_string_at(&value, 1, buf))?;
         }
         Ok(())
@@ -314,17 +405,21 @@ fn write_base64(data: &[u8], out: &mut Vec<u8>) {
 }
 
 /// AsString of `v`, which sits at `depth`.
-fn write_as_string_at(v: &PbValue<'_>, depth: u32, out: &mut Vec<u8>) -> Result<(), DecodeError> {
-    match *v {
-        PbValue::Empty => {}
-        PbValue::Str(s) => out.extend_from_slice(s.as_bytes()),
-        PbValue::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
-        PbValue::Int(i) => {
+fn write_as_string_at<'v, V: ValueView<'v>>(
+    v: &V,
+    depth: u32,
+    out: &mut Vec<u8>,
+) -> Result<(), V::Error> {
+    match v.kind() {
+        ValueKind::Empty => {}
+        ValueKind::Str(s) => out.extend_from_slice(s.as_bytes()),
+        ValueKind::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+        ValueKind::Int(i) => {
             let _ = write!(out, "{i}");
         }
-        PbValue::Double(d) => write_f64(d, out),
-        PbValue::Bytes(b) => write_base64(b, out),
-        PbValue::Array(_) | PbValue::Kvlist(_) => {
+        ValueKind::Double(d) => write_f64(d, out),
+        ValueKind::Bytes(b) => write_base64(b, out),
+        ValueKind::Array(_) | ValueKind::Kvlist(_) => {
             let start = out.len();
             let mut json = Json {
                 out,
@@ -342,52 +437,26 @@ fn write_as_string_at(v: &PbValue<'_>, depth: u32, out: &mut Vec<u8>) -> Result<
 
 /// Refuses to walk into a container at `depth` whose elements would nest too deep.
 #[inline]
-fn enter(list: &Reader<'_>, depth: u32) -> Result<(), DecodeError> {
+fn enter<'v, V: ValueView<'v>>(list: &V::List, depth: u32) -> Result<(), V::Error> {
     if depth >= MAX_DEPTH {
-        return Err(DecodeError::new(ErrorKind::TooDeep, list.offset()));
+        return Err(V::too_deep(list));
     }
     Ok(())
 }
 
-/// The next element of an `ArrayValue` body.
-fn next_element<'a>(list: &mut Reader<'a>) -> Result<Option<PbValue<'a>>, DecodeError> {
-    while let Some((field, wire)) = list.field()? {
-        match (field, wire) {
-            (1, WireType::Len) => return PbValue::parse(list.message()?).map(Some),
-            (1, _) => return Err(list.wrong_type(field, wire)),
-            _ => list.skip(wire)?,
-        }
-    }
-    Ok(None)
-}
-
-/// The next entry of a `KeyValueList` body.
-fn next_entry<'a>(list: &mut Reader<'a>) -> Result<Option<(&'a str, PbValue<'a>)>, DecodeError> {
-    while let Some((field, wire)) = list.field()? {
-        match (field, wire) {
-            (1, WireType::Len) => return parse_key_value(list.message()?).map(Some),
-            (1, _) => return Err(list.wrong_type(field, wire)),
-            _ => list.skip(wire)?,
-        }
-    }
-    Ok(None)
-}
-
 /// Walks a value without writing it (the value of a repeated key that JSON leaves
 /// out), so that malformed or too deep input is refused all the same.
-fn check(v: &PbValue<'_>, depth: u32) -> Result<(), DecodeError> {
-    match v {
-        PbValue::Array(list) => {
-            let mut list = *list;
-            enter(&list, depth)?;
-            while let Some(element) = next_element(&mut list)? {
+fn check<'v, V: ValueView<'v>>(v: &V, depth: u32) -> Result<(), V::Error> {
+    match v.kind() {
+        ValueKind::Array(mut list) => {
+            enter::<V>(&list, depth)?;
+            while let Some(element) = V::next_element(&mut list)? {
                 check(&element, depth + 1)?;
             }
         }
-        PbValue::Kvlist(list) => {
-            let mut list = *list;
-            enter(&list, depth)?;
-            while let Some((_, value)) = next_entry(&mut list)? {
+        ValueKind::Kvlist(mut list) => {
+            enter::<V>(&list, depth)?;
+            while let Some((_, value)) = V::next_entry(&mut list)? {
                 check(&value, depth + 1)?;
             }
         }
@@ -397,19 +466,18 @@ fn check(v: &PbValue<'_>, depth: u32) -> Result<(), DecodeError> {
 }
 
 /// The flatten walk: `v` sits at `depth` under the key in `key`.
-fn flatten_at(
-    v: &PbValue<'_>,
+fn flatten_at<'v, V: ValueView<'v>>(
+    v: &V,
     depth: u32,
     in_array: bool,
     key: &mut Vec<u8>,
     out: &mut Maps,
-) -> Result<(), DecodeError> {
+) -> Result<(), V::Error> {
     let base = key.len();
-    match v {
-        PbValue::Kvlist(list) => {
-            let mut list = *list;
-            enter(&list, depth)?;
-            while let Some((sub, value)) = next_entry(&mut list)? {
+    match v.kind() {
+        ValueKind::Kvlist(mut list) => {
+            enter::<V>(&list, depth)?;
+            while let Some((sub, value)) = V::next_entry(&mut list)? {
                 key.truncate(base);
                 if base > 0 {
                     key.push(b'.');
@@ -418,11 +486,10 @@ fn flatten_at(
                 flatten_at(&value, depth + 1, false, key, out)?;
             }
         }
-        PbValue::Array(list) => {
-            let mut list = *list;
-            enter(&list, depth)?;
+        ValueKind::Array(mut list) => {
+            enter::<V>(&list, depth)?;
             let mut index = 0usize;
-            while let Some(element) = next_element(&mut list)? {
+            while let Some(element) = V::next_element(&mut list)? {
                 key.truncate(base);
                 // `a.0`, but `a.00` for an array inside an array (and `a.00.0` one level
                 // further): OTTL's `flattenSlice` drops the dot every other level.
@@ -439,19 +506,11 @@ fn flatten_at(
 
 /// A kvlist entry waiting to be sorted for JSON: its key, its place on the wire (so
 /// the last of a repeated key is known), its value.
-#[derive(Clone)]
-struct Entry<'a> {
-    key: &'a str,
+#[derive(Clone, Copy)]
+struct Entry<'v, V> {
+    key: &'v str,
     index: usize,
-    value: PbValue<'a>,
-}
-
-impl<'a> Entry<'a> {
-    const EMPTY: Entry<'a> = Entry {
-        key: "",
-        index: 0,
-        value: PbValue::Empty,
-    };
+    value: V,
 }
 
 /// Go's `encoding/json` of `AsRaw()`, written straight into `out`.
@@ -462,38 +521,41 @@ struct Json<'o> {
 }
 
 impl Json<'_> {
-    fn value(&mut self, v: &PbValue<'_>, depth: u32) -> Result<(), DecodeError> {
-        match v {
-            PbValue::Empty => self.out.extend_from_slice(b"null"),
-            PbValue::Str(s) => write_json_string(s, self.out),
-            PbValue::Bool(b) => self
+    fn value<'v, V: ValueView<'v>>(&mut self, v: &V, depth: u32) -> Result<(), V::Error> {
+        match v.kind() {
+            ValueKind::Empty => self.out.extend_from_slice(b"null"),
+            ValueKind::Str(s) => write_json_string(s, self.out),
+            ValueKind::Bool(b) => self
                 .out
-                .extend_from_slice(if *b { b"true" } else { b"false" }),
-            PbValue::Int(i) => {
+                .extend_from_slice(if b { b"true" } else { b"false" }),
+            ValueKind::Int(i) => {
                 let _ = write!(self.out, "{i}");
             }
-            PbValue::Double(d) if d.is_finite() => write_f64(*d, self.out),
-            PbValue::Double(_) => self.unsupported = true,
+            ValueKind::Double(d) if d.is_finite() => write_f64(d, self.out),
+            ValueKind::Double(_) => self.unsupported = true,
             // `ByteSlice.AsRaw` copies into a nil slice, so empty bytes are a nil
             // `[]byte`, which Go encodes as `null`.
-            PbValue::Bytes([]) => self.out.extend_from_slice(b"null"),
-            PbValue::Bytes(b) => {
+            ValueKind::Bytes([]) => self.out.extend_from_slice(b"null"),
+            ValueKind::Bytes(b) => {
                 self.out.push(b'"');
                 write_base64(b, self.out);
                 self.out.push(b'"');
             }
-            PbValue::Array(list) => self.array(list, depth)?,
-            PbValue::Kvlist(list) => self.object(list, depth)?,
+            ValueKind::Array(list) => self.array::<V>(list, depth)?,
+            ValueKind::Kvlist(list) => self.object::<V>(list, depth)?,
         }
         Ok(())
     }
 
-    fn array(&mut self, list: &Reader<'_>, depth: u32) -> Result<(), DecodeError> {
-        let mut list = *list;
-        enter(&list, depth)?;
+    fn array<'v, V: ValueView<'v>>(
+        &mut self,
+        mut list: V::List,
+        depth: u32,
+    ) -> Result<(), V::Error> {
+        enter::<V>(&list, depth)?;
         self.out.push(b'[');
         let mut first = true;
-        while let Some(element) = next_element(&mut list)? {
+        while let Some(element) = V::next_element(&mut list)? {
             if !first {
                 self.out.push(b',');
             }
@@ -506,13 +568,31 @@ impl Json<'_> {
 
     /// A kvlist as a Go `map[string]any`: keys sorted by bytes, the last value of a
     /// repeated key.
-    fn object(&mut self, list: &Reader<'_>, depth: u32) -> Result<(), DecodeError> {
-        let mut list = *list;
-        enter(&list, depth)?;
-        let mut small = [const { Entry::EMPTY }; SORT_ON_STACK];
+    fn object<'v, V: ValueView<'v>>(
+        &mut self,
+        mut list: V::List,
+        depth: u32,
+    ) -> Result<(), V::Error> {
+        const {
+            assert!(
+                SORT_ON_STACK * size_of::<Entry<'static, V>>() * MAX_DEPTH as usize <= 64 * 1024,
+                "the JSON sort arrays of a maximally nested value must stay within 64 KiB of stack"
+            );
+        }
+        enter::<V>(&list, depth)?;
+        let Some((key, value)) = V::next_entry(&mut list)? else {
+            self.out.extend_from_slice(b"{}");
+            return Ok(());
+        };
+        // The first entry fills the stack array; it is overwritten or never read.
+        let mut small = [Entry {
+            key,
+            index: 0,
+            value,
+        }; SORT_ON_STACK];
         let mut spilled = Vec::new();
-        let mut n = 0;
-        while let Some((key, value)) = next_entry(&mut list)? {
+        let mut n = 1;
+        while let Some((key, value)) = V::next_entry(&mut list)? {
             let entry = Entry {
                 key,
                 index: n,

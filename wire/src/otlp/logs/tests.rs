@@ -487,3 +487,38 @@ fn clickstack_processing_of_otel_logs_records() {
         assert_eq!(got, want, "{}", case.name);
     }
 }
+
+mod proptests;
+
+#[test]
+fn session_rows_keep_their_severity_text_as_sent() {
+    // Regression: the interop suite found session rows lower-cased ("Info" → "info").
+    let replay = LogRecord {
+        severity_text: "Info".into(),
+        severity_number: 9,
+        attributes: vec![kv("rr-web.event", s("x"))],
+        ..Default::default()
+    };
+    let bytes = request(vec![resource_logs(
+        vec![],
+        vec![scope_logs("s", vec![replay])],
+    )]);
+    let b = decode(&bytes, LogsOptions::default()).unwrap();
+    assert_eq!(text(&b.sessions.severity_text, 0), "Info");
+}
+
+#[test]
+fn a_body_that_occurs_twice_is_merged_like_protobuf_does() {
+    // Regression (found reading the code against prost): one record with
+    // body { string_value: "x" } followed by an empty body {}; prost keeps "x".
+    let bytes = [
+        0x0a, 0x0b, 0x12, 0x09, 0x12, 0x07, 0x2a, 0x03, 0x0a, 0x01, 0x78, 0x2a, 0x00,
+    ];
+    let b = decode(&bytes, raw()).unwrap();
+    assert_eq!(text(&b.logs.body, 0), "x");
+    let reference = ExportLogsServiceRequest::decode(&bytes[..]).unwrap();
+    let body = reference.resource_logs[0].scope_logs[0].log_records[0]
+        .body
+        .clone();
+    assert_eq!(body.unwrap().value, Some(Value::StringValue("x".into())));
+}
