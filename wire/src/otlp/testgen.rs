@@ -206,6 +206,25 @@ pub(crate) fn same_json(a: &Json, b: &Json) -> bool {
 /// exponent's leading zeros cut for `|d| < 1e-6` and `|d| >= 1e21`, as
 /// `encoding/json` does; `NaN`, `Infinity`, `-Infinity` for the others. Built from
 /// Rust's shortest round-trip digits (`{:e}`).
+/// `core::fmt`'s shortest digits break an exact tie between two shortest candidates
+/// upwards; Go's strconv breaks it to even. `digits` are `core::fmt`'s; when they end
+/// in an odd digit, the value is checked against the exact midpoint below them (the
+/// exact decimal expansion of a double has at most 767 significant digits).
+fn go_tie_to_even(d: f64, digits: String) -> String {
+    let last = digits.as_bytes()[digits.len() - 1];
+    if (last - b'0') % 2 == 0 {
+        return digits;
+    }
+    let exact = format!("{:.767e}", d.abs());
+    let exact: String = exact.split('e').next().unwrap().replace('.', "");
+    let mut lower = digits.clone().into_bytes();
+    *lower.last_mut().unwrap() -= 1;
+    let lower = String::from_utf8(lower).unwrap();
+    let midpoint = format!("{lower}5");
+    let is_tie = exact.starts_with(&midpoint) && exact[midpoint.len()..].bytes().all(|b| b == b'0');
+    if is_tie { lower } else { digits }
+}
+
 pub(crate) fn go_float(d: f64) -> String {
     if d.is_nan() {
         return "NaN".into();
@@ -220,7 +239,7 @@ pub(crate) fn go_float(d: f64) -> String {
         Some(m) => ("-", m),
         None => ("", mantissa),
     };
-    let digits = mantissa.replace('.', "");
+    let digits = go_tie_to_even(d, mantissa.replace('.', ""));
     let abs = d.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
         let (first, rest) = digits.split_at(1);

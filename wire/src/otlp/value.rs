@@ -48,8 +48,6 @@
 //!   `key` as it found it; entries already pushed into a `Maps` stay, and the caller
 //!   drops the row (`Maps::truncate`) as it does for any failed request.
 
-use std::io::Write as _;
-
 use crate::columns::Maps;
 use crate::proto::{DecodeError, ErrorKind, Reader, WireType};
 
@@ -92,6 +90,7 @@ impl<'a> PbValue<'a> {
     ///
     /// Unknown fields are skipped; a known field with another wire type is an error.
     /// Arrays and kvlists are not looked into until they are written.
+    #[inline(always)]
     pub fn parse(r: Reader<'a>) -> Result<PbValue<'a>, DecodeError> {
         PbValue::Empty.merge(r)
     }
@@ -100,6 +99,7 @@ impl<'a> PbValue<'a> {
     /// message, in which a oneof field replaces whatever the oneof held. A second
     /// array or kvlist replaces the first too (as gogoproto's generated code, which the
     /// collector long used, does; the spec would concatenate two kvlists).
+    #[inline(always)]
     pub(crate) fn merge(self, mut r: Reader<'a>) -> Result<PbValue<'a>, DecodeError> {
         let mut value = self;
         while let Some((field, wire)) = r.field()? {
@@ -279,6 +279,7 @@ pub trait ValueView<'v>: Copy {
 ///
 /// A repeated `value` field is merged into the first, as protobuf merges a message
 /// field seen twice: the last oneof field across both wins.
+#[inline(always)]
 pub fn parse_key_value<'a>(mut r: Reader<'a>) -> Result<(&'a str, PbValue<'a>), DecodeError> {
     let mut key = "";
     let mut value = PbValue::Empty;
@@ -360,24 +361,106 @@ pub fn write_f64(v: f64, out: &mut Vec<u8>) {
         out.extend_from_slice(text);
         return;
     }
-    let abs = v.abs();
-    // Writing into a Vec cannot fail.
-    if abs == 0.0 || (1e-6..1e21).contains(&abs) {
-        // Rust's Display for f64 is the shortest round-trip digits, never an exponent;
-        // `-0.0` prints as `-0`, as Go's does.
-        let _ = write!(out, "{v}");
-    } else {
-        // `{:e}` is `1.5e-7` / `1e21`; Go writes `1.5e-7` / `1e+21`.
-        let start = out.len();
-        let _ = write!(out, "{v:e}");
-        let e = start
-            + out[start..]
-                .iter()
-                .position(|&b| b == b'e')
-                .expect("exponent form");
-        if out[e + 1] != b'-' {
-            out.insert(e + 1, b'+');
+    // Whole numbers are common (counts, sizes, status codes sent as doubles): print the
+    // integer; below 2^53 every such double is exactly that integer.
+    if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+        if v == 0.0 && v.is_sign_negative() {
+            out.extend_from_slice(b"-0");
+        } else {
+            out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
         }
+        return;
+    }
+    // `ryu` gives the shortest round-trip digits, breaking exact ties to even as Go's
+    // strconv does (`core::fmt` rounds them up); lay them out as ES6 does.
+    let mut buf = ryu::Buffer::new();
+    let (negative, digits, n) = shortest_digits(buf.format_finite(v));
+    write_es6(negative, &digits, n, out);
+}
+
+/// Splits `ryu`'s output (`-12.5`, `1e21`, `1.5e-7`, `0.001`) into the sign, the
+/// significant digits `d1…dk` and the exponent `n` with `|v| = 0.d1…dk × 10^n` (the
+/// ES6 spec's names).
+fn shortest_digits(s: &str) -> (bool, DigitBuf, i32) {
+    let (negative, s) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (mantissa, exp) = match s.split_once('e') {
+        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+        None => (s, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut digits = DigitBuf::default();
+    // Leading zeros (of `0.001`) move the exponent; trailing zeros (of `12.50`) go.
+    let mut n = exp + int.len() as i32;
+    for &d in int.as_bytes().iter().chain(frac.as_bytes()) {
+        if digits.len == 0 && d == b'0' {
+            n -= 1;
+            continue;
+        }
+        digits.push(d);
+    }
+    while digits.len > 1 && digits.last() == b'0' {
+        digits.len -= 1;
+    }
+    (negative, digits, n)
+}
+
+/// The significant digits of a double: at most 17, and a little slack.
+#[derive(Default)]
+struct DigitBuf {
+    d: [u8; 24],
+    len: usize,
+}
+
+impl DigitBuf {
+    fn push(&mut self, d: u8) {
+        if self.len < self.d.len() {
+            self.d[self.len] = d;
+            self.len += 1;
+        }
+    }
+
+    fn last(&self) -> u8 {
+        self.d[self.len - 1]
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.d[..self.len]
+    }
+}
+
+/// Number::toString (ECMA-262 §6.1.6.1.20) for `0.d1…dk × 10^n`, with Go's exponent
+/// style (`e+21`, `e-7`). Plain notation for `-6 < n <= 21`, which is Go's
+/// `1e-6 <= |v| < 1e21`.
+fn write_es6(negative: bool, digits: &DigitBuf, n: i32, out: &mut Vec<u8>) {
+    let d = digits.as_bytes();
+    let k = d.len() as i32;
+    if negative {
+        out.push(b'-');
+    }
+    if k <= n && n <= 21 {
+        out.extend_from_slice(d);
+        out.resize(out.len() + (n - k) as usize, b'0');
+    } else if 0 < n && n <= 21 {
+        out.extend_from_slice(&d[..n as usize]);
+        out.push(b'.');
+        out.extend_from_slice(&d[n as usize..]);
+    } else if -6 < n && n <= 0 {
+        out.extend_from_slice(b"0.");
+        out.resize(out.len() + (-n) as usize, b'0');
+        out.extend_from_slice(d);
+    } else {
+        out.push(d[0]);
+        if k > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&d[1..]);
+        }
+        out.push(b'e');
+        let e = n - 1;
+        out.push(if e < 0 { b'-' } else { b'+' });
+        out.extend_from_slice(itoa::Buffer::new().format(e.unsigned_abs()).as_bytes());
     }
 }
 
@@ -414,9 +497,7 @@ fn write_as_string_at<'v, V: ValueView<'v>>(
         ValueKind::Empty => {}
         ValueKind::Str(s) => out.extend_from_slice(s.as_bytes()),
         ValueKind::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
-        ValueKind::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
+        ValueKind::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes()),
         ValueKind::Double(d) => write_f64(d, out),
         ValueKind::Bytes(b) => write_base64(b, out),
         ValueKind::Array(_) | ValueKind::Kvlist(_) => {
@@ -529,7 +610,8 @@ impl Json<'_> {
                 .out
                 .extend_from_slice(if b { b"true" } else { b"false" }),
             ValueKind::Int(i) => {
-                let _ = write!(self.out, "{i}");
+                self.out
+                    .extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
             }
             ValueKind::Double(d) if d.is_finite() => write_f64(d, self.out),
             ValueKind::Double(_) => self.unsupported = true,

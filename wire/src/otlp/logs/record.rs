@@ -14,8 +14,8 @@
 //! - On error, rows may be half written; the caller rolls the batch back to the mark
 //!   it took before the request ([`LogsBatch::rollback`]).
 
-use crate::columns::Maps;
 use crate::columns::logs::LogsBatch;
+use crate::columns::{Maps, Strings};
 use crate::otlp::clickstack;
 use crate::otlp::value::ValueView;
 
@@ -93,14 +93,9 @@ pub(crate) fn write_record<'v, V: ValueView<'v>>(
     }
     rows.attributes.finish_row();
 
-    let body_text = rows
-        .body
-        .last()
-        .and_then(|b| core::str::from_utf8(b).ok())
-        .unwrap_or("");
     let (text, number) = severity(
         (rec.severity_text, rec.severity_number),
-        body_text,
+        &rows.body,
         &rows.attributes,
         opts,
         session,
@@ -170,10 +165,10 @@ fn processed_attributes<'v, V: ValueView<'v>>(
 }
 
 /// The severity of a record: its own `(text, number)`, else (ClickStack) from
-/// attributes, else from the body's text (`body` is the stored `Body` column value).
+/// attributes, else from the body's text (the row just written to the `Body` column).
 fn severity<'r>(
     (own_text, own_number): (&'r str, i32),
-    body: &'r str,
+    body: &'r Strings,
     attributes: &'r Maps,
     opts: &LogsOptions,
     session: bool,
@@ -201,8 +196,13 @@ fn severity<'r>(
         }
     }
     if opts.severity_from_body {
-        // The stored Body, `AsString` of any kind, as ClickStack's `body.string`.
-        return clickstack::severity_from_body(body);
+        // The stored Body, `AsString` of any kind, as ClickStack's `body.string`; read
+        // only here, where a record without a severity needs it.
+        let text = body
+            .last()
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("");
+        return clickstack::severity_from_body(text);
     }
     own
 }

@@ -769,3 +769,106 @@ mod against_prost {
         }
     }
 }
+
+/// The straightforward form of pdata's `float64AsString`, through `core::fmt`: the
+/// reference `write_f64` (ryu + ES6 layout) must agree with on every double, except
+/// on exact ties between two shortest representations, where `core::fmt` rounds half
+/// up and Go's `strconv` (and ryu) round half to even.
+fn f64_reference(v: f64) -> String {
+    if !v.is_finite() {
+        return if v.is_nan() {
+            "NaN"
+        } else if v > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        }
+        .into();
+    }
+    let abs = v.abs();
+    if abs == 0.0 || (1e-6..1e21).contains(&abs) {
+        format!("{v}")
+    } else {
+        let s = format!("{v:e}");
+        let (m, e) = s.split_once('e').unwrap();
+        if e.starts_with('-') {
+            format!("{m}e{e}")
+        } else {
+            format!("{m}e+{e}")
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+
+    #[test]
+    fn write_f64_agrees_with_the_fmt_reference_on_any_bits(bits in proptest::prelude::any::<u64>()) {
+        check_f64(f64::from_bits(bits))?;
+    }
+
+    #[test]
+    fn write_f64_agrees_with_the_fmt_reference_near_the_cutoffs(m in 1u32..10_000, e in -30i32..30) {
+        let v = f64::from(m) * 10f64.powi(e);
+        for v in [v, -v, v.next_up(), v.next_down()] {
+            check_f64(v)?;
+        }
+    }
+}
+
+fn check_f64(v: f64) -> Result<(), proptest::test_runner::TestCaseError> {
+    let mut out = Vec::new();
+    write_f64(v, &mut out);
+    let ours = String::from_utf8(out).unwrap();
+    let reference = f64_reference(v);
+    if ours != reference {
+        // Only a tie may differ: both round-trip, same digits, ours is the even one.
+        let digits = |s: &str| {
+            s.split('e')
+                .next()
+                .unwrap()
+                .bytes()
+                .filter(u8::is_ascii_digit)
+                .count()
+        };
+        let last = |s: &str| {
+            s.split('e')
+                .next()
+                .unwrap()
+                .bytes()
+                .rev()
+                .find(u8::is_ascii_digit)
+                .unwrap()
+        };
+        proptest::prop_assert_eq!(
+            ours.parse::<f64>().ok(),
+            Some(v),
+            "{} does not round-trip",
+            ours
+        );
+        proptest::prop_assert_eq!(reference.parse::<f64>().ok(), Some(v));
+        proptest::prop_assert_eq!(
+            digits(&ours),
+            digits(&reference),
+            "{} vs {}",
+            ours,
+            reference
+        );
+        proptest::prop_assert!(
+            (last(&ours) - b'0') % 2 == 0,
+            "{} vs {}: not the even tie",
+            ours,
+            reference
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn a_tie_between_shortest_forms_rounds_to_even_like_go() {
+    // 1126000000000000.25 lies exactly between …0.2 and …0.3; Go's strconv writes .2.
+    let v = 1.126e15f64.next_up();
+    let mut out = Vec::new();
+    write_f64(v, &mut out);
+    assert_eq!(String::from_utf8(out).unwrap(), "1126000000000000.2");
+}
