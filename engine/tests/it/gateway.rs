@@ -21,6 +21,11 @@ pub struct Gateway {
 impl Gateway {
     /// Applies the schema to a fresh database and starts sluice on free ports.
     pub async fn start(purpose: &str) -> Gateway {
+        Gateway::start_with(purpose, |_| String::new()).await
+    }
+
+    /// As [`start`](Gateway::start), running `prepare(database)` (SQL) after the schema.
+    pub async fn start_with(purpose: &str, prepare: impl Fn(&str) -> String) -> Gateway {
         let database = fresh_database(purpose);
         let ch = clickhouse();
         let opts = engine::schema::SchemaOptions {
@@ -30,6 +35,14 @@ impl Gateway {
         engine::schema::apply(&ch, &opts)
             .await
             .expect("schema apply");
+        let sql = prepare(&database);
+        if !sql.is_empty() {
+            ch.client()
+                .query(&sql)
+                .execute()
+                .await
+                .expect("prepare the database");
+        }
         let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
             .arg("run")
             .env("SLUICE_LISTEN_GRPC", "127.0.0.1:0")
@@ -122,6 +135,8 @@ pub struct GrpcAnswer {
     pub http: u16,
     pub status: Option<String>,
     pub message: String,
+    /// Whether `grpc-status-details-bin` carries a `google.rpc.RetryInfo`.
+    pub retry_info: bool,
 }
 
 /// A gRPC (h2c) client connection; clones share it (one stream per call).
@@ -169,6 +184,8 @@ impl GrpcClient {
             header(resp.headers(), "grpc-status"),
             header(resp.headers(), "grpc-message"),
         );
+        let details = header(resp.headers(), "grpc-status-details-bin").unwrap_or_default();
+        let retry_info = retry_info_in(&details);
         let mut body = resp.into_body();
         while let Some(chunk) = body.data().await {
             let n = chunk.unwrap().len();
@@ -182,8 +199,30 @@ impl GrpcClient {
             http,
             status,
             message: message.unwrap_or_default(),
+            retry_info,
         }
     }
+}
+
+/// Whether a `grpc-status-details-bin` value (base64 `google.rpc.Status`, padded or
+/// not) holds a `RetryInfo` detail; its type URL is enough to tell.
+fn retry_info_in(b64: &str) -> bool {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut bytes = Vec::new();
+    for c in b64.bytes().filter(|&c| c != b'=') {
+        let Some(v) = ALPHABET.iter().position(|&a| a == c) else {
+            return false;
+        };
+        bits = bits << 6 | v as u32;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            bytes.push((bits >> n) as u8);
+        }
+    }
+    bytes.windows(9).any(|w| w == b"RetryInfo")
 }
 
 /// Frames a message as gRPC does: compressed flag, u32 big-endian length, bytes.

@@ -468,3 +468,92 @@ async fn chunked_http_bodies_are_read_whole() {
     assert_eq!(count(&gw, "http-chunked").await, 5);
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn a_table_without_event_name_still_takes_inserts() {
+    // Older ClickStack tables have no EventName: the INSERT lists the stored columns
+    // that are there (read at start-up), so the rest still lands.
+    let gw = Gateway::start_with("noevent", |db| {
+        format!("ALTER TABLE `{db}`.otel_logs DROP COLUMN EventName")
+    })
+    .await;
+    let mut http = HttpClient::connect(gw.http).await;
+    let r = http
+        .request(
+            "POST",
+            "/v1/logs",
+            &[("content-type", "application/x-protobuf")],
+            request("old-table", 3),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(count(&gw, "old-table").await, 3);
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn grpc_timeout_is_honoured() {
+    let gw = Gateway::start("timeout").await;
+    let c = GrpcClient::connect(gw.grpc).await;
+    // The ack waits for the batch (100 ms) and the INSERT: 1 ms is too short.
+    let a = c
+        .call(
+            EXPORT,
+            &[("grpc-timeout", "1m")],
+            grpc_frame(false, &request("timeout", 1)),
+        )
+        .await;
+    assert_eq!(a.status.as_deref(), Some("4"), "DEADLINE_EXCEEDED: {a:?}");
+    let a = c
+        .call(
+            EXPORT,
+            &[("grpc-timeout", "20S")],
+            grpc_frame(false, &request("timeout", 1)),
+        )
+        .await;
+    assert_eq!(a.status.as_deref(), Some("0"), "{a:?}");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn a_message_larger_than_the_flow_control_windows_arrives_whole() {
+    // 12 MiB: three times the stream window and a third of the connection window,
+    // so the client can only finish if sluice releases capacity as it reads.
+    let gw = Gateway::start("bigmsg").await;
+    let c = GrpcClient::connect(gw.grpc).await;
+    let big = request("big", 110_000);
+    assert!(big.len() > 3 * (4 << 20), "{} bytes", big.len());
+    let a = c.call(EXPORT, &[], grpc_frame(false, &big)).await;
+    assert_eq!(a.status.as_deref(), Some("0"), "{a:?}");
+    assert_eq!(count(&gw, "big").await, 110_000);
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn a_clickhouse_failure_is_unavailable_with_retry_information() {
+    let gw = Gateway::start("chfail").await;
+    // The table goes away under sluice: its INSERTs fail, and nothing is acknowledged.
+    gw.query("DROP TABLE otel_logs SYNC").await;
+    let c = GrpcClient::connect(gw.grpc).await;
+    let a = c
+        .call(EXPORT, &[], grpc_frame(false, &request("lost", 1)))
+        .await;
+    assert_eq!(a.status.as_deref(), Some("14"), "UNAVAILABLE: {a:?}");
+    assert!(a.message.contains("otel_logs"), "{a:?}");
+    assert!(
+        a.retry_info,
+        "grpc-status-details-bin with RetryInfo: {a:?}"
+    );
+    let mut http = HttpClient::connect(gw.http).await;
+    let r = http
+        .request(
+            "POST",
+            "/v1/logs",
+            &[("content-type", "application/x-protobuf")],
+            request("lost", 1),
+        )
+        .await;
+    assert_eq!(r.status, 503, "{r:?}");
+    assert_eq!(r.headers["retry-after"], "1");
+    gw.stop().await;
+}
