@@ -348,7 +348,7 @@ async fn bad_http_requests_are_refused_and_the_connection_keeps_working() {
             vec![("content-type", "application/json")],
             b"{\"resourceLogs\": [".to_vec(),
             400,
-            "",
+            "JSON",
         ),
         (
             "wrong content type",

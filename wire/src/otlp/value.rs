@@ -371,11 +371,66 @@ pub fn write_f64(v: f64, out: &mut Vec<u8>) {
         }
         return;
     }
+    if write_short_decimal(v, out) {
+        return;
+    }
     // `ryu` gives the shortest round-trip digits, breaking exact ties to even as Go's
     // strconv does (`core::fmt` rounds them up); lay them out as ES6 does.
     let mut buf = ryu::Buffer::new();
     let (negative, digits, n) = shortest_digits(buf.format_finite(v));
     write_es6(negative, &digits, n, out);
+}
+
+/// Powers of ten that are exact doubles, for [`write_short_decimal`].
+const POW10: [f64; 5] = [1.0, 10.0, 100.0, 1_000.0, 10_000.0];
+
+/// Writes `v` if it is a short decimal (`12.5`, `0.25`, `99.99`: at most four decimals
+/// and a magnitude well inside 2^53), the common case in telemetry, without the
+/// general shortest-digits search. Returns false, writing nothing, otherwise.
+///
+/// `m / 10^k` is the shortest representation when (1) `v × 10^k` is the integer `m`
+/// and `m / 10^k` reads back as `v` (the division is correctly rounded, as parsing
+/// is), and (2) no number with `k - 1` decimals reads back as `v`: the only candidates
+/// are the two integers around `v × 10^(k-1)`, because the interval of reals that round
+/// to `v` is far narrower than `10^-(k-1)` at these magnitudes. It is also the closest
+/// `k`-decimal candidate (`m` is the nearest integer to `v × 10^k`), as Go chooses.
+fn write_short_decimal(v: f64, out: &mut Vec<u8>) -> bool {
+    // 2^40: the products and quotients below stay exact integers with room to spare.
+    const LIMIT: f64 = 1_099_511_627_776.0;
+    for k in 1..POW10.len() {
+        let p = v * POW10[k];
+        if p.abs() >= LIMIT {
+            return false;
+        }
+        if p.fract() != 0.0 || p / POW10[k] != v {
+            continue;
+        }
+        let m = p as i64;
+        let shorter = (m / 10) as f64; // towards zero; its neighbour away from zero:
+        let away = shorter + p.signum();
+        if k > 1 && (shorter / POW10[k - 1] == v || away / POW10[k - 1] == v) {
+            return false;
+        }
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(m.unsigned_abs()).as_bytes();
+        if m < 0 {
+            out.push(b'-');
+        }
+        match digits.len().checked_sub(k) {
+            Some(0) | None => {
+                out.extend_from_slice(b"0.");
+                out.resize(out.len() + (k - digits.len()), b'0');
+                out.extend_from_slice(digits);
+            }
+            Some(int) => {
+                out.extend_from_slice(&digits[..int]);
+                out.push(b'.');
+                out.extend_from_slice(&digits[int..]);
+            }
+        }
+        return true;
+    }
+    false
 }
 
 /// Splits `ryu`'s output (`-12.5`, `1e21`, `1.5e-7`, `0.001`) into the sign, the

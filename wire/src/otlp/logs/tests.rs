@@ -522,3 +522,47 @@ fn a_body_that_occurs_twice_is_merged_like_protobuf_does() {
         .clone();
     assert_eq!(body.unwrap().value, Some(Value::StringValue("x".into())));
 }
+
+#[test]
+fn severity_is_promoted_from_each_level_attribute_name_in_priority_order() {
+    let with = |attrs: Vec<KeyValue>| {
+        let rec = LogRecord {
+            body: Some(AnyValue {
+                value: Some(s("no keyword here")),
+            }),
+            attributes: attrs,
+            ..Default::default()
+        };
+        let b = decode(
+            &request(vec![resource_logs(
+                vec![],
+                vec![scope_logs("s", vec![rec])],
+            )]),
+            LogsOptions::default(),
+        )
+        .unwrap();
+        (
+            text(&b.logs.severity_text, 0).to_owned(),
+            b.logs.severity_number[0],
+        )
+    };
+    for key in crate::otlp::clickstack::LEVEL_KEYS {
+        assert_eq!(
+            with(vec![kv(key, s("ERROR"))]),
+            ("error".to_owned(), 17),
+            "{key}"
+        );
+    }
+    // The first name in the list wins, whatever the attribute order.
+    assert_eq!(
+        with(vec![kv("log.level", s("debug")), kv("level", s("WARN"))]),
+        ("warn".to_owned(), 13)
+    );
+    // An empty value is passed over for the next name.
+    assert_eq!(
+        with(vec![kv("level", s("")), kv("severity", s("fatal"))]),
+        ("fatal".to_owned(), 21)
+    );
+    // A name not in the list is not looked at: the body decides (no keyword: info).
+    assert_eq!(with(vec![kv("lvl", s("error"))]), ("info".to_owned(), 9));
+}
