@@ -26,6 +26,15 @@ impl Gateway {
 
     /// As [`start`](Gateway::start), running `prepare(database)` (SQL) after the schema.
     pub async fn start_with(purpose: &str, prepare: impl Fn(&str) -> String) -> Gateway {
+        Gateway::start_env(purpose, prepare, &[]).await
+    }
+
+    /// As [`start_with`](Gateway::start_with), with more `SLUICE_…` settings.
+    pub async fn start_env(
+        purpose: &str,
+        prepare: impl Fn(&str) -> String,
+        env: &[(&str, &str)],
+    ) -> Gateway {
         let database = fresh_database(purpose);
         let ch = clickhouse();
         let opts = engine::schema::SchemaOptions {
@@ -51,6 +60,7 @@ impl Gateway {
             .env("SLUICE_CLICKHOUSE_DATABASE", &database)
             .env("SLUICE_SHARDS", "2")
             .env("SLUICE_BATCH_MAX_AGE_MS", "100")
+            .envs(env.iter().copied())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start sluice");

@@ -342,6 +342,26 @@ async fn bad_http_requests_are_refused_and_the_connection_keeps_working() {
             "wire type",
         ),
         (
+            "bad varint",
+            "POST",
+            "/v1/logs",
+            vec![pb],
+            vec![
+                0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+            ],
+            400,
+            "varint",
+        ),
+        (
+            "invalid utf-8",
+            "POST",
+            "/v1/logs",
+            vec![pb],
+            vec![0x0a, 0x08, 0x12, 0x06, 0x12, 0x04, 0x1a, 0x02, 0xc3, 0x28],
+            400,
+            "UTF-8",
+        ),
+        (
             "invalid json",
             "POST",
             "/v1/logs",
@@ -442,7 +462,7 @@ async fn bad_http_requests_are_refused_and_the_connection_keeps_working() {
         (r.status, &r.headers["access-control-allow-origin"]),
         (200, &http::HeaderValue::from_static("*"))
     );
-    assert_eq!(count(&gw, "http-good").await, 2 * 10);
+    assert_eq!(count(&gw, "http-good").await, 2 * 12);
     gw.stop().await;
 }
 
@@ -556,4 +576,48 @@ async fn a_clickhouse_failure_is_unavailable_with_retry_information() {
     assert_eq!(r.status, 503, "{r:?}");
     assert_eq!(r.headers["retry-after"], "1");
     gw.stop().await;
+}
+
+#[tokio::test]
+async fn otlp_http_over_h2c_and_zstd_bodies() {
+    // :4318 speaks HTTP/2 with prior knowledge too (the collector's HTTP receiver does).
+    let gw = Gateway::start("h2c").await;
+    let tcp = tokio::net::TcpStream::connect(gw.http).await.unwrap();
+    let (send, conn) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let mut send = send.ready().await.unwrap();
+    let req = http::Request::post("http://sluice/v1/logs")
+        .header("content-type", "application/x-protobuf")
+        .header("content-encoding", "zstd")
+        .body(())
+        .unwrap();
+    let (resp, mut body) = send.send_request(req, false).unwrap();
+    let compressed = zstd::encode_all(&request("h2c-zstd", 3)[..], 3).unwrap();
+    body.send_data(bytes::Bytes::from(compressed), true)
+        .unwrap();
+    let resp = resp.await.unwrap();
+    assert_eq!(resp.status(), 200, "{resp:?}");
+    assert_eq!(count(&gw, "h2c-zstd").await, 3);
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn inserts_are_stored_with_each_clickhouse_compression() {
+    for compression in ["zstd", "none"] {
+        let gw = Gateway::start_env(
+            "compression",
+            |_| String::new(),
+            &[("SLUICE_CLICKHOUSE_COMPRESSION", compression)],
+        )
+        .await;
+        let c = GrpcClient::connect(gw.grpc).await;
+        let a = c
+            .call(EXPORT, &[], grpc_frame(false, &request("compressed", 7)))
+            .await;
+        assert_eq!(a.status.as_deref(), Some("0"), "{compression}: {a:?}");
+        assert_eq!(count(&gw, "compressed").await, 7, "{compression}");
+        gw.stop().await;
+    }
 }
