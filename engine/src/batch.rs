@@ -2,21 +2,46 @@
 //!
 //! # Lifecycle
 //!
-//! Requests decode straight into the shard's [`LogsBatch`] and leave an [`Ack`] per
-//! table they wrote to. When the batch is full (rows or bytes) or old enough, the
-//! shard [`seal`](ShardBatches::seal)s it: each table's rows are encoded to RowBinary
-//! and compressed here, on the shard's core, and leave as one [`Chunk`] per table
-//! with the acks of the requests whose rows it holds. The column buffers are cleared
-//! and keep their capacity for the next batch.
+//! Requests decode straight into the shard's batch of their signal and leave an
+//! [`Ack`] per table they wrote to. When the shard's batches are full (rows or bytes)
+//! or old enough, the shard [`seal`](ShardBatches::seal)s them: each table's rows are
+//! encoded to RowBinary and compressed here, on the shard's core, and leave as one
+//! [`Chunk`] per table with the acks of the requests whose rows it holds. The column
+//! buffers are cleared and keep their capacity for the next batch.
 
+use std::ops::{Index, IndexMut};
 use std::time::Instant;
 
 use tokio::sync::oneshot;
 use wire::columns::logs::{LogRows, LogsBatch};
 use wire::compress::BlockCodec;
 use wire::rowbinary::logs::{LogColumn, encode_logs};
+use wire::tables::Table;
 
 use crate::sink::clickhouse::{Ack, Chunk, SinkError};
+
+/// One value per ClickHouse table sluice writes.
+#[derive(Clone, Debug)]
+pub struct PerTable<T>([T; Table::COUNT]);
+
+impl<T: Default> Default for PerTable<T> {
+    fn default() -> Self {
+        PerTable(std::array::from_fn(|_| T::default()))
+    }
+}
+
+impl<T> Index<Table> for PerTable<T> {
+    type Output = T;
+    fn index(&self, t: Table) -> &T {
+        &self.0[t.index()]
+    }
+}
+
+impl<T> IndexMut<Table> for PerTable<T> {
+    fn index_mut(&mut self, t: Table) -> &mut T {
+        &mut self.0[t.index()]
+    }
+}
 
 /// How a shard seals and encodes.
 #[derive(Clone, Debug)]
@@ -24,7 +49,7 @@ pub struct BatchPolicy {
     pub max_rows: usize,
     pub max_bytes: usize,
     pub max_age: std::time::Duration,
-    /// Columns of the `otel_logs` INSERT, from `DESCRIBE TABLE`.
+    /// Columns of the `otel_logs` INSERT, from the table.
     pub logs_columns: Vec<LogColumn>,
     /// Columns of the `hyperdx_sessions` INSERT.
     pub sessions_columns: Vec<LogColumn>,
@@ -35,94 +60,82 @@ pub struct BatchPolicy {
 #[derive(Debug, Default)]
 pub struct ShardBatches {
     pub logs: LogsBatch,
-    logs_acks: Vec<Ack>,
-    sessions_acks: Vec<Ack>,
-    /// When the oldest record now in the batch arrived.
+    acks: PerTable<Vec<Ack>>,
+    /// When the oldest record now in the batches arrived.
     oldest: Option<Instant>,
-}
-
-/// A sealed batch, ready for the inserters.
-#[derive(Debug)]
-pub struct Sealed {
-    pub logs: Option<Chunk>,
-    pub sessions: Option<Chunk>,
 }
 
 /// What a request waits for: one receiver per table it wrote to.
 pub type Waits = Vec<oneshot::Receiver<Result<(), SinkError>>>;
 
 impl ShardBatches {
-    /// Registers a request that just added `logs` and `sessions` rows.
-    pub fn added(&mut self, logs: usize, sessions: usize) -> Waits {
+    /// Registers a request that just added `rows` to each table.
+    pub fn added(&mut self, rows: &[(Table, usize)]) -> Waits {
         let mut waits = Vec::new();
-        for (n, acks) in [
-            (logs, &mut self.logs_acks),
-            (sessions, &mut self.sessions_acks),
-        ] {
+        for &(table, n) in rows {
             if n > 0 {
                 let (tx, rx) = oneshot::channel();
-                acks.push(tx);
+                self.acks[table].push(tx);
                 waits.push(rx);
             }
         }
-        if logs + sessions > 0 {
+        if !waits.is_empty() {
             self.oldest.get_or_insert_with(Instant::now);
         }
         waits
     }
 
-    /// Whether the batch must be sealed now (size), or at `now` (age).
+    /// Records waiting, all signals.
+    pub fn rows(&self) -> usize {
+        self.logs.rows()
+    }
+
+    /// Whether the batches must be sealed now (size), or at `now` (age).
     pub fn due(&self, policy: &BatchPolicy, now: Instant) -> bool {
-        let b = &self.logs;
-        b.rows() >= policy.max_rows
-            || b.byte_len() >= policy.max_bytes
+        self.rows() >= policy.max_rows
+            || self.logs.byte_len() >= policy.max_bytes
             || self
                 .oldest
                 .is_some_and(|t| now.duration_since(t) >= policy.max_age)
     }
 
-    /// Encodes and empties the batch.
-    pub fn seal(&mut self, policy: &BatchPolicy) -> Sealed {
+    /// Encodes and empties the batches: one chunk per table that has rows.
+    pub fn seal(&mut self, policy: &BatchPolicy) -> Vec<(Table, Chunk)> {
+        let mut sealed = Vec::new();
         let b = &self.logs;
-        let logs = chunk(
-            b,
-            &b.logs,
-            &policy.logs_columns,
-            policy.codec,
-            &mut self.logs_acks,
-        );
-        let sessions = chunk(
-            b,
-            &b.sessions,
-            &policy.sessions_columns,
-            policy.codec,
-            &mut self.sessions_acks,
-        );
+        for (table, rows, columns) in [
+            (Table::Logs, &b.logs, &policy.logs_columns),
+            (Table::Sessions, &b.sessions, &policy.sessions_columns),
+        ] {
+            if !rows.is_empty() {
+                let body = logs_rowbinary(b, rows, columns);
+                sealed.push((
+                    table,
+                    chunk(body, rows.len(), policy.codec, &mut self.acks[table]),
+                ));
+            }
+        }
         self.logs.clear();
         self.oldest = None;
-        Sealed { logs, sessions }
+        sealed
     }
 }
 
-fn chunk(
-    batch: &LogsBatch,
-    rows: &LogRows,
-    columns: &[LogColumn],
-    codec: Option<BlockCodec>,
-    acks: &mut Vec<Ack>,
-) -> Option<Chunk> {
-    if rows.is_empty() {
-        return None;
-    }
-    let mut rowbinary = Vec::with_capacity(batch.byte_len() / 2);
+fn logs_rowbinary(batch: &LogsBatch, rows: &LogRows, columns: &[LogColumn]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(batch.byte_len() / 2);
     encode_logs(
         rows,
         &batch.resources,
         &batch.scopes,
         columns,
         0..rows.len(),
-        &mut rowbinary,
+        &mut out,
     );
+    out
+}
+
+/// Compresses a table's RowBinary and takes the acks of the requests in it.
+fn chunk(rowbinary: Vec<u8>, rows: usize, codec: Option<BlockCodec>, acks: &mut Vec<Ack>) -> Chunk {
     let body = match codec {
         Some(codec) => {
             let mut out = Vec::with_capacity(rowbinary.len() / 3);
@@ -131,9 +144,9 @@ fn chunk(
         }
         None => rowbinary,
     };
-    Some(Chunk {
+    Chunk {
         body,
-        rows: rows.len(),
+        rows,
         acks: std::mem::take(acks),
-    })
+    }
 }

@@ -27,6 +27,7 @@ use serde::Deserialize;
 use tokio::sync::watch;
 use wire::compress::BlockCodec;
 use wire::rowbinary::logs::LogColumn;
+use wire::tables::Table;
 
 use crate::batch::BatchPolicy;
 use crate::clickhouse::{Endpoint, describe};
@@ -112,6 +113,9 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let (sessions_sink, sessions_thread) = spawn(target("hyperdx_sessions", &sessions_columns))
         .context("cannot start the hyperdx_sessions inserter")?;
 
+    let mut sinks = crate::batch::PerTable::default();
+    sinks[Table::Logs] = Some(logs_sink);
+    sinks[Table::Sessions] = Some(sessions_sink);
     let shared = Arc::new(Shared {
         policy: BatchPolicy {
             max_rows: config.batch.max_rows,
@@ -124,8 +128,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         logs: config.logs.options(),
         max_request_bytes: config.limits.max_request_bytes,
         cors_origins: config.http.cors_origins.clone(),
-        logs_sink,
-        sessions_sink,
+        sinks,
     });
 
     let grpc_addr: SocketAddr = config.listen.grpc.parse().context("listen.grpc")?;

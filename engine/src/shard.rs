@@ -21,8 +21,9 @@ use tokio::sync::watch;
 use wire::otlp::logs::LogsOptions;
 use wire::proto::DecodeError;
 
-use crate::batch::{BatchPolicy, Sealed, ShardBatches};
-use crate::sink::clickhouse::{ChunkSender, SinkError};
+use crate::batch::{BatchPolicy, PerTable, ShardBatches};
+use crate::sink::clickhouse::{Chunk, ChunkSender, SinkError};
+use wire::tables::Table;
 
 /// Sealed batches a shard may have on their way to the inserters; past this it
 /// refuses new requests with retry information (backpressure, never unbounded memory).
@@ -38,8 +39,8 @@ pub struct Shared {
     pub logs: LogsOptions,
     pub max_request_bytes: usize,
     pub cors_origins: Vec<String>,
-    pub logs_sink: ChunkSender,
-    pub sessions_sink: ChunkSender,
+    /// The inserter of each table.
+    pub sinks: PerTable<Option<ChunkSender>>,
 }
 
 /// The body encodings OTLP allows.
@@ -101,17 +102,19 @@ impl Shard {
         }
         let (waits, full) = {
             let mut b = self.batches.borrow_mut();
-            let Signal::Logs = signal;
-            let added = match format {
-                Format::Protobuf => {
-                    wire::otlp::logs::decode_logs(body, &mut b.logs, &self.shared.logs)?
-                }
-                Format::Json => {
-                    wire::otlp::json::decode_logs_json(body, &mut b.logs, &self.shared.logs)
-                        .map_err(|e| IngestError::Json(e.to_string()))?
+            // Decode into the signal's batch; the rows each table got.
+            let added = match signal {
+                Signal::Logs => {
+                    let opts = &self.shared.logs;
+                    let n = match format {
+                        Format::Protobuf => wire::otlp::logs::decode_logs(body, &mut b.logs, opts)?,
+                        Format::Json => wire::otlp::json::decode_logs_json(body, &mut b.logs, opts)
+                            .map_err(|e| IngestError::Json(e.to_string()))?,
+                    };
+                    [(Table::Logs, n.logs), (Table::Sessions, n.sessions)]
                 }
             };
-            let waits = b.added(added.logs, added.sessions);
+            let waits = b.added(&added);
             (waits, b.due(&self.shared.policy, Instant::now()))
         };
         if full {
@@ -127,7 +130,7 @@ impl Shard {
     pub fn seal(self: &Rc<Self>) {
         let sealed = {
             let mut b = self.batches.borrow_mut();
-            if b.logs.rows() == 0 {
+            if b.rows() == 0 {
                 return;
             }
             b.seal(&self.shared.policy)
@@ -140,16 +143,15 @@ impl Shard {
         });
     }
 
-    async fn send(&self, sealed: Sealed) {
-        for (chunk, sink) in [
-            (sealed.logs, &self.shared.logs_sink),
-            (sealed.sessions, &self.shared.sessions_sink),
-        ] {
-            if let Some(chunk) = chunk
-                && let Err(e) = sink.send(chunk).await
-            {
-                // The inserter is gone (shutting down): the requests hear so.
-                for ack in e.0.acks {
+    async fn send(&self, sealed: Vec<(Table, Chunk)>) {
+        for (table, chunk) in sealed {
+            let sent = match &self.shared.sinks[table] {
+                Some(sink) => sink.send(chunk).await.map_err(|e| e.0),
+                None => Err(chunk),
+            };
+            // The inserter is gone (shutting down): the requests hear so.
+            if let Err(chunk) = sent {
+                for ack in chunk.acks {
                     let _ = ack.send(Err(SinkError::Closed));
                 }
             }

@@ -40,6 +40,14 @@ impl Table {
         Table::MetricsSummary,
     ];
 
+    /// How many tables there are.
+    pub const COUNT: usize = Table::ALL.len();
+
+    /// The table's position in [`Table::ALL`], for per-table arrays.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
     /// The ClickStack default name of the table.
     pub const fn default_name(self) -> &'static str {
         match self {
@@ -88,5 +96,8 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), Table::ALL.len());
         assert_eq!(Table::from_default_name("otel_log"), None);
+        for (i, t) in Table::ALL.into_iter().enumerate() {
+            assert_eq!(t.index(), i);
+        }
     }
 }
