@@ -1,11 +1,13 @@
 //! Realistic OTLP payloads for benches and load generation.
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{
     AnyValue, InstrumentationScope, KeyValue, any_value::Value,
 };
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span};
 
 fn kv(key: &str, v: Value) -> KeyValue {
     KeyValue {
@@ -19,10 +21,9 @@ fn s(v: &str) -> Value {
     Value::StringValue(v.into())
 }
 
-/// A logs request: `records` records of about 300 bytes on the wire, each with five
-/// attributes, trace context and severity, under one Kubernetes-style resource.
-pub fn logs_request(records: usize) -> ExportLogsServiceRequest {
-    let resource = Resource {
+/// A Kubernetes-style resource of six attributes.
+fn resource() -> Resource {
+    Resource {
         attributes: vec![
             kv("service.name", s("checkout")),
             kv("service.version", s("1.42.0")),
@@ -32,7 +33,28 @@ pub fn logs_request(records: usize) -> ExportLogsServiceRequest {
             kv("deployment.environment.name", s("production")),
         ],
         ..Default::default()
-    };
+    }
+}
+
+fn scope() -> InstrumentationScope {
+    InstrumentationScope {
+        name: "io.opentelemetry.http".into(),
+        version: "2.10.0".into(),
+        ..Default::default()
+    }
+}
+
+/// Id bytes that differ from record to record.
+fn id(len: u8, mul: u8, i: usize) -> Vec<u8> {
+    (0..len)
+        .map(|b| b.wrapping_mul(mul).wrapping_add(i as u8))
+        .collect()
+}
+
+/// A logs request: `records` records of about 300 bytes on the wire, each with five
+/// attributes, trace context and severity, under one Kubernetes-style resource.
+pub fn logs_request(records: usize) -> ExportLogsServiceRequest {
+    let resource = resource();
     let base = 1_764_000_000_000_000_000u64;
     let log_records = (0..records)
         .map(|i| LogRecord {
@@ -54,12 +76,8 @@ pub fn logs_request(records: usize) -> ExportLogsServiceRequest {
                 kv("duration_ms", Value::DoubleValue(12.5)),
             ],
             flags: 1,
-            trace_id: (0..16)
-                .map(|b| (b as u8).wrapping_mul(31).wrapping_add(i as u8))
-                .collect(),
-            span_id: (0..8)
-                .map(|b| (b as u8).wrapping_mul(17).wrapping_add(i as u8))
-                .collect(),
+            trace_id: id(16, 31, i),
+            span_id: id(8, 17, i),
             ..Default::default()
         })
         .collect();
@@ -67,12 +85,62 @@ pub fn logs_request(records: usize) -> ExportLogsServiceRequest {
         resource_logs: vec![ResourceLogs {
             resource: Some(resource),
             scope_logs: vec![ScopeLogs {
-                scope: Some(InstrumentationScope {
-                    name: "io.opentelemetry.http".into(),
-                    version: "2.10.0".into(),
-                    ..Default::default()
-                }),
+                scope: Some(scope()),
                 log_records,
+                schema_url: String::new(),
+            }],
+            schema_url: "https://opentelemetry.io/schemas/1.26.0".into(),
+        }],
+    }
+}
+
+/// A traces request: `spans` HTTP server spans of about 400 bytes on the wire, each
+/// with eight attributes, a parent, a status and one event, under the same resource
+/// as [`logs_request`].
+pub fn traces_request(spans: usize) -> ExportTraceServiceRequest {
+    let base = 1_764_000_000_000_000_000u64;
+    let spans = (0..spans)
+        .map(|i| {
+            let start = base + i as u64 * 1_000;
+            Span {
+                trace_id: id(16, 31, i),
+                span_id: id(8, 17, i),
+                parent_span_id: id(8, 13, i),
+                name: "GET /api/v1/cart/{id}".into(),
+                kind: 2,
+                start_time_unix_nano: start,
+                end_time_unix_nano: start + 12_500_000,
+                attributes: vec![
+                    kv("http.request.method", s("GET")),
+                    kv("http.response.status_code", Value::IntValue(200)),
+                    kv("http.route", s("/api/v1/cart/{id}")),
+                    kv("url.path", s(&format!("/api/v1/cart/{i:08}"))),
+                    kv("url.scheme", s("https")),
+                    kv("server.address", s("checkout.shop.svc.cluster.local")),
+                    kv("user.id", s(&format!("u-{:06}", i * 7 % 1_000_000))),
+                    kv("network.protocol.version", s("1.1")),
+                ],
+                events: vec![span::Event {
+                    time_unix_nano: start + 2_000_000,
+                    name: "cache.miss".into(),
+                    attributes: vec![kv("cache.key", s(&format!("cart:{i:08}")))],
+                    dropped_attributes_count: 0,
+                }],
+                status: Some(Status {
+                    message: String::new(),
+                    code: 1,
+                }),
+                flags: 0x101,
+                ..Default::default()
+            }
+        })
+        .collect();
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(resource()),
+            scope_spans: vec![ScopeSpans {
+                scope: Some(scope()),
+                spans,
                 schema_url: String::new(),
             }],
             schema_url: "https://opentelemetry.io/schemas/1.26.0".into(),

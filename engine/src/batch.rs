@@ -14,8 +14,10 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 use wire::columns::logs::{LogRows, LogsBatch};
+use wire::columns::traces::TracesBatch;
 use wire::compress::BlockCodec;
 use wire::rowbinary::logs::{LogColumn, encode_logs};
+use wire::rowbinary::traces::{TraceColumn, encode_traces};
 use wire::tables::Table;
 
 use crate::sink::clickhouse::{Ack, Chunk, SinkError};
@@ -53,6 +55,8 @@ pub struct BatchPolicy {
     pub logs_columns: Vec<LogColumn>,
     /// Columns of the `hyperdx_sessions` INSERT.
     pub sessions_columns: Vec<LogColumn>,
+    /// Columns of the `otel_traces` INSERT.
+    pub traces_columns: Vec<TraceColumn>,
     pub codec: Option<BlockCodec>,
 }
 
@@ -60,6 +64,7 @@ pub struct BatchPolicy {
 #[derive(Debug, Default)]
 pub struct ShardBatches {
     pub logs: LogsBatch,
+    pub traces: TracesBatch,
     acks: PerTable<Vec<Ack>>,
     /// When the oldest record now in the batches arrived.
     oldest: Option<Instant>,
@@ -87,13 +92,13 @@ impl ShardBatches {
 
     /// Records waiting, all signals.
     pub fn rows(&self) -> usize {
-        self.logs.rows()
+        self.logs.rows() + self.traces.rows()
     }
 
     /// Whether the batches must be sealed now (size), or at `now` (age).
     pub fn due(&self, policy: &BatchPolicy, now: Instant) -> bool {
         self.rows() >= policy.max_rows
-            || self.logs.byte_len() >= policy.max_bytes
+            || self.logs.byte_len() + self.traces.byte_len() >= policy.max_bytes
             || self
                 .oldest
                 .is_some_and(|t| now.duration_since(t) >= policy.max_age)
@@ -115,7 +120,17 @@ impl ShardBatches {
                 ));
             }
         }
+        let spans = self.traces.rows();
+        if spans > 0 {
+            let mut body = Vec::with_capacity(self.traces.byte_len() / 2);
+            encode_traces(&self.traces, &policy.traces_columns, 0..spans, &mut body);
+            sealed.push((
+                Table::Traces,
+                chunk(body, spans, policy.codec, &mut self.acks[Table::Traces]),
+            ));
+        }
         self.logs.clear();
+        self.traces.clear();
         self.oldest = None;
         sealed
     }

@@ -48,6 +48,7 @@ pub const CONNECTION_WINDOW: u32 = 32 << 20;
 pub const ACCEPT_ENCODING: &str = "identity,gzip,zstd,deflate";
 
 const LOGS_EXPORT: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+const TRACES_EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
 /// A gRPC failure, before it is written as a response.
 #[derive(Debug)]
@@ -143,6 +144,7 @@ async fn export(shard: &Rc<Shard>, request: Request<h2::RecvStream>) -> Result<(
     let (parts, mut body) = request.into_parts();
     let signal = match parts.uri.path() {
         LOGS_EXPORT => Signal::Logs,
+        TRACES_EXPORT => Signal::Traces,
         path => {
             return Err(Status::new(
                 Code::Unimplemented,

@@ -123,6 +123,7 @@ async fn handle(shard: &Rc<Shard>, req: Request<Incoming>) -> Response<Full<Byte
 async fn export(shard: &Rc<Shard>, req: Request<Incoming>) -> Result<(), Failure> {
     let signal = match req.uri().path() {
         "/v1/logs" => Signal::Logs,
+        "/v1/traces" => Signal::Traces,
         path => {
             return Err(fail(
                 StatusCode::NOT_FOUND,

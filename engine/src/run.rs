@@ -27,6 +27,7 @@ use serde::Deserialize;
 use tokio::sync::watch;
 use wire::compress::BlockCodec;
 use wire::rowbinary::logs::LogColumn;
+use wire::rowbinary::traces::TraceColumn;
 use wire::tables::Table;
 
 use crate::batch::BatchPolicy;
@@ -41,12 +42,12 @@ struct ColumnRow {
     default_kind: String,
 }
 
-/// The stored columns of a table that sluice writes, in sluice's order.
-async fn insert_columns(
+/// The stored columns of a table (`system.columns`, as `DESCRIBE TABLE` lists them).
+async fn stored_columns(
     endpoint: &Endpoint,
     database: &str,
     table: &str,
-) -> anyhow::Result<Vec<LogColumn>> {
+) -> anyhow::Result<Vec<String>> {
     let rows = endpoint
         .client()
         .query("SELECT name, default_kind FROM system.columns WHERE database = ? AND table = ? ORDER BY position")
@@ -62,15 +63,19 @@ async fn insert_columns(
             endpoint.url
         );
     }
-    let stored: Vec<&str> = rows
-        .iter()
-        .filter(|r| r.default_kind.is_empty())
-        .map(|r| r.name.as_str())
-        .collect();
-    Ok(LogColumn::ALL
+    Ok(rows
         .into_iter()
-        .filter(|c| stored.contains(&c.name()))
+        .filter(|r| r.default_kind.is_empty())
+        .map(|r| r.name)
         .collect())
+}
+
+/// The columns sluice writes that the table stores, in sluice's order.
+fn pick<C: Copy>(all: &[C], name: fn(C) -> &'static str, stored: &[String]) -> Vec<C> {
+    all.iter()
+        .copied()
+        .filter(|&c| stored.iter().any(|s| s == name(c)))
+        .collect()
 }
 
 /// Runs sluice until SIGINT or SIGTERM.
@@ -87,11 +92,15 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
 
-    let (logs_columns, sessions_columns) = main_rt.block_on(async {
-        let logs = insert_columns(&endpoint, &database, "otel_logs").await?;
-        let sessions = insert_columns(&endpoint, &database, "hyperdx_sessions").await?;
-        anyhow::Ok((logs, sessions))
+    let (logs, sessions, traces) = main_rt.block_on(async {
+        let logs = stored_columns(&endpoint, &database, "otel_logs").await?;
+        let sessions = stored_columns(&endpoint, &database, "hyperdx_sessions").await?;
+        let traces = stored_columns(&endpoint, &database, "otel_traces").await?;
+        anyhow::Ok((logs, sessions, traces))
     })?;
+    let logs_columns = pick(&LogColumn::ALL, LogColumn::name, &logs);
+    let sessions_columns = pick(&LogColumn::ALL, LogColumn::name, &sessions);
+    let traces_columns = pick(&TraceColumn::ALL, TraceColumn::name, &traces);
 
     let interval = Duration::from_millis(config.batch.max_age_ms);
     let (codec, compressed) = match config.clickhouse.compression.as_str() {
@@ -99,23 +108,35 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         "zstd" => (Some(BlockCodec::Zstd { level: 1 }), true),
         _ => (None, false),
     };
-    let target = |table: &str, columns: &[LogColumn]| InsertTarget {
+    let target = |table: &str, columns: Vec<&'static str>| InsertTarget {
         endpoint: endpoint.clone(),
         database: database.clone(),
         table: table.to_owned(),
-        columns: columns.iter().map(|c| c.name()).collect(),
+        columns,
         compressed,
         interval,
         timeout: Duration::from_millis(config.clickhouse.timeout_ms),
     };
-    let (logs_sink, logs_thread) =
-        spawn(target("otel_logs", &logs_columns)).context("cannot start the otel_logs inserter")?;
-    let (sessions_sink, sessions_thread) = spawn(target("hyperdx_sessions", &sessions_columns))
-        .context("cannot start the hyperdx_sessions inserter")?;
-
+    // One inserter per table, each on its own thread.
+    let log_names = |cols: &[LogColumn]| cols.iter().map(|c| c.name()).collect();
+    let trace_names = traces_columns.iter().map(|c| c.name()).collect();
     let mut sinks = crate::batch::PerTable::default();
-    sinks[Table::Logs] = Some(logs_sink);
-    sinks[Table::Sessions] = Some(sessions_sink);
+    let mut sink_threads = Vec::new();
+    for (table, name, columns) in [
+        (Table::Logs, "otel_logs", log_names(&logs_columns)),
+        (
+            Table::Sessions,
+            "hyperdx_sessions",
+            log_names(&sessions_columns),
+        ),
+        (Table::Traces, "otel_traces", trace_names),
+    ] {
+        let (sink, thread) = spawn(target(name, columns))
+            .with_context(|| format!("cannot start the {name} inserter"))?;
+        sinks[table] = Some(sink);
+        sink_threads.push(thread);
+    }
+
     let shared = Arc::new(Shared {
         policy: BatchPolicy {
             max_rows: config.batch.max_rows,
@@ -123,6 +144,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             max_age: interval,
             logs_columns,
             sessions_columns,
+            traces_columns,
             codec,
         },
         logs: config.logs.options(),
@@ -164,8 +186,9 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     }
     // The last senders go with `shared`: the inserters drain their channels and end.
     drop(shared);
-    let _ = logs_thread.join();
-    let _ = sessions_thread.join();
+    for t in sink_threads {
+        let _ = t.join();
+    }
     eprintln!("sluice: stopped");
     Ok(())
 }

@@ -50,10 +50,11 @@ pub enum Format {
     Json,
 }
 
-/// The OTLP signals (traces and metrics arrive with their issues).
+/// The OTLP signals (metrics arrive with their issue).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Signal {
     Logs,
+    Traces,
 }
 
 /// Why a request was not stored.
@@ -102,8 +103,8 @@ impl Shard {
         }
         let (waits, full) = {
             let mut b = self.batches.borrow_mut();
-            // Decode into the signal's batch; the rows each table got.
-            let added = match signal {
+            // Decode into the signal's batch; wait on each table that got rows.
+            let waits = match signal {
                 Signal::Logs => {
                     let opts = &self.shared.logs;
                     let n = match format {
@@ -111,10 +112,17 @@ impl Shard {
                         Format::Json => wire::otlp::json::decode_logs_json(body, &mut b.logs, opts)
                             .map_err(|e| IngestError::Json(e.to_string()))?,
                     };
-                    [(Table::Logs, n.logs), (Table::Sessions, n.sessions)]
+                    b.added(&[(Table::Logs, n.logs), (Table::Sessions, n.sessions)])
+                }
+                Signal::Traces => {
+                    let n = match format {
+                        Format::Protobuf => wire::otlp::traces::decode_traces(body, &mut b.traces)?,
+                        Format::Json => wire::otlp::json::decode_traces_json(body, &mut b.traces)
+                            .map_err(|e| IngestError::Json(e.to_string()))?,
+                    };
+                    b.added(&[(Table::Traces, n.spans)])
                 }
             };
-            let waits = b.added(&added);
             (waits, b.due(&self.shared.policy, Instant::now()))
         };
         if full {

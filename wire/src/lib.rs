@@ -14,7 +14,7 @@
 //! | [`compress`] | bounded body decompression; ClickHouse compressed blocks |
 //! | [`proto`] | protobuf varint / tag / length-delimited primitives, typed errors |
 //! | [`otlp`] | OTLP protobuf (and JSON) straight into columns; value stringification; ClickStack processing |
-//! | [`columns`] | per-table column buffers (`Strings`, `Maps`, the log tables) |
+//! | [`columns`] | per-table column buffers (`Strings`, `Maps`, `Resources`, `Scopes`, the log tables, `otel_traces`) |
 //! | [`rowbinary`] | columns → ClickHouse RowBinary |
 //! | [`tables`] | the ClickHouse tables sluice writes |
 

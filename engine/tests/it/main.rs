@@ -15,3 +15,4 @@ mod gateway;
 mod ingest;
 mod schema;
 mod support;
+mod traces;

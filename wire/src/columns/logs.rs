@@ -6,26 +6,7 @@
 //! at them; the RowBinary encoder repeats them per row, as ClickHouse needs.
 
 use super::{Maps, Strings};
-
-/// Resource-level values, one row per OTLP `ResourceLogs`.
-#[derive(Clone, Debug, Default)]
-pub struct Resources {
-    /// `ServiceName`: the `service.name` attribute when it is a string, else empty.
-    pub service_name: Strings,
-    /// `ResourceSchemaUrl`.
-    pub schema_url: Strings,
-    /// `ResourceAttributes`.
-    pub attributes: Maps,
-}
-
-/// Scope-level values, one row per OTLP `ScopeLogs`.
-#[derive(Clone, Debug, Default)]
-pub struct Scopes {
-    pub name: Strings,
-    pub version: Strings,
-    pub schema_url: Strings,
-    pub attributes: Maps,
-}
+pub use super::{Resources, Scopes};
 
 /// The per-record columns of one log table.
 #[derive(Clone, Debug, Default)]
@@ -110,8 +91,8 @@ pub struct LogsBatch {
 impl LogsBatch {
     pub fn mark(&self) -> Mark {
         Mark {
-            resources: self.resources.service_name.len(),
-            scopes: self.scopes.name.len(),
+            resources: self.resources.len(),
+            scopes: self.scopes.len(),
             logs: self.logs.len(),
             sessions: self.sessions.len(),
         }
@@ -119,15 +100,8 @@ impl LogsBatch {
 
     /// Drops everything appended since `mark` (a request that failed to decode).
     pub fn rollback(&mut self, mark: Mark) {
-        let r = &mut self.resources;
-        r.service_name.truncate(mark.resources);
-        r.schema_url.truncate(mark.resources);
-        r.attributes.truncate(mark.resources);
-        let s = &mut self.scopes;
-        s.name.truncate(mark.scopes);
-        s.version.truncate(mark.scopes);
-        s.schema_url.truncate(mark.scopes);
-        s.attributes.truncate(mark.scopes);
+        self.resources.truncate(mark.resources);
+        self.scopes.truncate(mark.scopes);
         self.logs.truncate(mark.logs);
         self.sessions.truncate(mark.sessions);
     }
@@ -149,13 +123,8 @@ impl LogsBatch {
 
     /// Approximate bytes held, for sealing batches by size.
     pub fn byte_len(&self) -> usize {
-        self.resources.service_name.byte_len()
-            + self.resources.schema_url.byte_len()
-            + self.resources.attributes.byte_len()
-            + self.scopes.name.byte_len()
-            + self.scopes.version.byte_len()
-            + self.scopes.schema_url.byte_len()
-            + self.scopes.attributes.byte_len()
+        self.resources.byte_len()
+            + self.scopes.byte_len()
             + self.logs.byte_len()
             + self.sessions.byte_len()
     }

@@ -3,17 +3,21 @@
 //!
 //! Each ClickHouse column is one buffer: numbers in a `Vec`, strings in one byte arena
 //! with an end offset per row ([`Strings`]), `Map(String, String)` as two string
-//! arenas with an end index per row ([`Maps`]). Decoders append; nothing is
+//! arenas with an end index per row ([`Maps`]). Resource and scope values, which
+//! every signal has, are kept once per resource / scope ([`Resources`], [`Scopes`]);
+//! rows point at them by index. Decoders append; nothing is
 //! allocated per record once the buffers have grown to the batch's size, because
 //! `clear` keeps their capacity for the next batch.
 //!
 //! # Invariants
 //!
 //! - Every column of a table holds the same number of rows once a record is complete.
-//! - A request that fails to decode leaves no trace: decoders take a [`logs::Mark`] first
-//!   and [`truncate`](Strings::truncate) back to it on error.
+//! - A request that fails to decode leaves no trace: decoders take a mark first
+//!   ([`logs::LogsBatch::mark`], [`traces::TracesBatch::mark`]) and
+//!   [`truncate`](Strings::truncate) back to it on error.
 
 pub mod logs;
+pub mod traces;
 
 /// A column of strings: all bytes in one arena, the end offset of each row.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -222,6 +226,80 @@ impl Maps {
     #[inline]
     pub fn byte_len(&self) -> usize {
         self.keys.byte_len() + self.values.byte_len() + self.ends.len() * size_of::<usize>()
+    }
+}
+
+/// Resource-level values, one row per OTLP `ResourceLogs` / `ResourceSpans`.
+#[derive(Clone, Debug, Default)]
+pub struct Resources {
+    /// `ServiceName`: the `service.name` attribute when it is a string, else empty.
+    pub service_name: Strings,
+    /// `ResourceSchemaUrl`.
+    pub schema_url: Strings,
+    /// `ResourceAttributes`.
+    pub attributes: Maps,
+}
+
+/// Scope-level values, one row per OTLP `ScopeLogs` / `ScopeSpans`.
+#[derive(Clone, Debug, Default)]
+pub struct Scopes {
+    pub name: Strings,
+    pub version: Strings,
+    pub schema_url: Strings,
+    pub attributes: Maps,
+}
+
+impl Resources {
+    /// Resource rows.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.service_name.len()
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.service_name.is_empty()
+    }
+
+    /// Keeps the first `rows` rows (and drops a row being built).
+    pub fn truncate(&mut self, rows: usize) {
+        self.service_name.truncate(rows);
+        self.schema_url.truncate(rows);
+        self.attributes.truncate(rows);
+    }
+
+    /// Approximate bytes held.
+    pub fn byte_len(&self) -> usize {
+        self.service_name.byte_len() + self.schema_url.byte_len() + self.attributes.byte_len()
+    }
+}
+
+impl Scopes {
+    /// Scope rows.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.name.len()
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.name.is_empty()
+    }
+
+    /// Keeps the first `rows` rows (and drops a row being built).
+    pub fn truncate(&mut self, rows: usize) {
+        self.name.truncate(rows);
+        self.version.truncate(rows);
+        self.schema_url.truncate(rows);
+        self.attributes.truncate(rows);
+    }
+
+    /// Approximate bytes held.
+    pub fn byte_len(&self) -> usize {
+        self.name.byte_len()
+            + self.version.byte_len()
+            + self.schema_url.byte_len()
+            + self.attributes.byte_len()
     }
 }
 

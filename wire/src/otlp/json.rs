@@ -1,19 +1,24 @@
-//! OTLP/JSON `ExportLogsServiceRequest` → the `otel_logs` / `hyperdx_sessions` columns.
+//! OTLP/JSON `ExportLogsServiceRequest` → the `otel_logs` / `hyperdx_sessions` columns,
+//! and `ExportTraceServiceRequest` → the `otel_traces` columns.
 //!
 //! OTLP/HTTP clients that post `application/json` (the JavaScript SDKs' HTTP
 //! exporters, browsers, Vector, Fluent Bit) send the protobuf JSON mapping of the
 //! request, with OTLP's rules (<https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding>):
 //! lowerCamelCase field names, hex trace and span ids, 64-bit integers as numbers or
 //! decimal strings, enums as numbers or names, base64 bytes. The rows are exactly
-//! those [`decode_logs`](super::logs::decode_logs) writes for the same message: the
-//! record assembly is shared ([`super::logs`]'s `write_record`), only reading differs.
+//! those [`decode_logs`](super::logs::decode_logs) and
+//! [`decode_traces`](super::traces::decode_traces) write for the same message: the row
+//! writers are shared ([`super::logs`]'s `write_record`, [`super::traces`]' span
+//! writers), only reading differs.
 //!
 //! # Request lifecycle
 //!
-//! [`decode_logs_json`] runs serde_json once over the body, with seeds that write as
-//! they read (`read`): each resource, scope and record row is written when its object
-//! closes. Fields come in any order, so a record's body and attributes wait on a flat
-//! tape (`tape`) until its object closes; the tape is reused record to record. A string
+//! [`decode_logs_json`] (and [`decode_traces_json`] alike) runs serde_json once over
+//! the body, with seeds that write as they read (`read`): each resource, scope and
+//! record row is written when its object closes. Fields come in any order, so a
+//! record's body and attributes wait on a flat tape (`tape`) until its object closes;
+//! the tape is reused record to record. (A span's attributes, events and links need no
+//! wait: each goes to its own column arena as it closes.) A string
 //! without escapes goes from the request straight to its column; one with escapes is
 //! unescaped once onto the tape first. On any error the batch is rolled back, as for
 //! protobuf.
@@ -54,8 +59,10 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | `read` | the reading machinery: serde seeds over [`LogsBatch`], field paths |
-//! | `request` | `ExportLogsServiceRequest` down to `LogRecord`: rows written as objects close |
+//! | `read` | the reading machinery: serde seeds over the signal's batch ([`LogsBatch`], [`TracesBatch`]), field paths |
+//! | `request` | `Export*ServiceRequest`, `Resource*`, `Scope*` for every signal (`request::Signal`): rows written as objects close |
+//! | `logs` | `LogRecord`, and the logs request's field names |
+//! | `traces` | `Span`, `Event`, `Link`, `Status`, and the traces request's field names |
 //! | `any_value` | `KeyValue` and `AnyValue` onto the tape |
 //! | `scalar` | numbers, ids, bytes, strings in their JSON spellings |
 //! | `tape` | the current record's values, and their [`ValueView`](super::value::ValueView) |
@@ -63,15 +70,19 @@
 
 mod any_value;
 mod error;
+mod logs;
 mod read;
 mod request;
 mod scalar;
 mod tape;
+mod traces;
 
 pub use error::{JsonError, JsonErrorKind};
 
 use crate::columns::logs::LogsBatch;
+use crate::columns::traces::TracesBatch;
 use crate::otlp::logs::{LogsDecoded, LogsOptions};
+use crate::otlp::traces::TracesDecoded;
 
 /// Decodes one OTLP/JSON `ExportLogsServiceRequest` into `out`; on error `out` is unchanged.
 pub fn decode_logs_json(
@@ -81,15 +92,40 @@ pub fn decode_logs_json(
 ) -> Result<LogsDecoded, JsonError> {
     let mark = out.mark();
     let before = (out.logs.len(), out.sessions.len());
-    let mut ctx = read::Ctx::new(out, opts);
+    let mut ctx = read::Ctx::new(read::Out::Logs(out, opts));
     let mut de = serde_json::Deserializer::from_slice(request);
     // The reader bounds its own recursion (see the module doc).
     de.disable_recursion_limit();
-    match request::request(&mut ctx, &mut de) {
-        Ok(()) => Ok(LogsDecoded::since(ctx.out, before)),
+    match request::request::<logs::Logs>(&mut ctx, &mut de) {
+        Ok(()) => Ok(LogsDecoded::since(ctx.out.logs().0, before)),
         Err(e) => {
             let error = ctx.error(e);
-            ctx.out.rollback(mark);
+            ctx.out.logs().0.rollback(mark);
+            Err(error)
+        }
+    }
+}
+
+/// Decodes one OTLP/JSON `ExportTraceServiceRequest` into `out`; on error `out` is
+/// unchanged. The rows are those [`decode_traces`](super::traces::decode_traces)
+/// writes for the same message.
+pub fn decode_traces_json(
+    request: &[u8],
+    out: &mut TracesBatch,
+) -> Result<TracesDecoded, JsonError> {
+    let mark = out.mark();
+    let before = out.rows();
+    let mut ctx = read::Ctx::new(read::Out::Traces(out));
+    let mut de = serde_json::Deserializer::from_slice(request);
+    // The reader bounds its own recursion (see the module doc).
+    de.disable_recursion_limit();
+    match request::request::<traces::Traces>(&mut ctx, &mut de) {
+        Ok(()) => Ok(TracesDecoded {
+            spans: ctx.out.traces().rows() - before,
+        }),
+        Err(e) => {
+            let error = ctx.error(e);
+            ctx.out.traces().rollback(mark);
             Err(error)
         }
     }

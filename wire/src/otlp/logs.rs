@@ -47,18 +47,17 @@
 
 mod record;
 
-pub(crate) use record::{Record, ResourceRow, ScopeRow, service_name, write_record};
+pub use super::common::SERVICE_NAME;
+pub(crate) use record::{Record, write_record};
 
 use crate::columns::logs::LogsBatch;
-use crate::proto::{DecodeError, ErrorKind, Reader, WireType};
+use crate::proto::{DecodeError, Reader, WireType};
 
+use super::common::{fixed_id, read_resource, read_scope};
 use super::value::{PbValue, parse_key_value};
 
 /// The attribute that marks a HyperDX session-replay record.
 pub const SESSION_ATTRIBUTE: &str = "rr-web.event";
-
-/// The resource attribute that names the service (`ServiceName`).
-pub const SERVICE_NAME: &str = "service.name";
 
 /// ClickStack's log processing steps; all on by default, as in ClickStack.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,43 +153,12 @@ impl<'a> Decoder<'_, 'a> {
 
     /// `ResourceLogs`: the resource first (wherever it is), then its scopes.
     fn resource_logs(&mut self, rl: Reader<'a>) -> Result<(), DecodeError> {
-        let mut row = ResourceRow::start(self.out);
-        let mut r = rl;
-        while let Some((field, wire)) = r.field()? {
-            match (field, wire) {
-                (1, WireType::Len) => self.resource(r.message()?, &mut row)?,
-                (3, WireType::Len) => row.schema_url = r.str(3)?,
-                (1..=3, w) if w != WireType::Len => return Err(r.wrong_type(field, w)),
-                (_, w) => r.skip(w)?,
-            }
-        }
-        row.finish(self.out);
-
+        let resource = read_resource(rl, &mut self.out.resources)?;
         let mut r = rl;
         while let Some((field, wire)) = r.field()? {
             match field {
-                2 => self.scope_logs(r.message()?, row.index)?,
+                2 => self.scope_logs(r.message()?, resource)?,
                 _ => r.skip(wire)?,
-            }
-        }
-        Ok(())
-    }
-
-    /// `Resource`: its attributes go to the resource row being built.
-    fn resource(
-        &mut self,
-        mut r: Reader<'a>,
-        row: &mut ResourceRow<'a>,
-    ) -> Result<(), DecodeError> {
-        while let Some((field, wire)) = r.field()? {
-            match (field, wire) {
-                (1, WireType::Len) => {
-                    let (key, value) = parse_key_value(r.message()?)?;
-                    row.attribute(self.out, key, &value)?;
-                }
-                (2, WireType::Varint) => drop(r.varint()?),
-                (1 | 2, w) => return Err(r.wrong_type(field, w)),
-                (_, w) => r.skip(w)?,
             }
         }
         Ok(())
@@ -198,41 +166,12 @@ impl<'a> Decoder<'_, 'a> {
 
     /// `ScopeLogs`: the scope first (wherever it is), then its records.
     fn scope_logs(&mut self, sl: Reader<'a>, resource: usize) -> Result<(), DecodeError> {
-        let mut row = ScopeRow::start(self.out);
-        let mut r = sl;
-        while let Some((field, wire)) = r.field()? {
-            match (field, wire) {
-                (1, WireType::Len) => self.scope(r.message()?, &mut row)?,
-                (3, WireType::Len) => row.schema_url = r.str(3)?,
-                (1..=3, w) if w != WireType::Len => return Err(r.wrong_type(field, w)),
-                (_, w) => r.skip(w)?,
-            }
-        }
-        row.finish(self.out);
-
+        let scope = read_scope(sl, &mut self.out.scopes)?;
         let mut r = sl;
         while let Some((field, wire)) = r.field()? {
             match field {
-                2 => self.record(r.message()?, resource, row.index)?,
+                2 => self.record(r.message()?, resource, scope)?,
                 _ => r.skip(wire)?,
-            }
-        }
-        Ok(())
-    }
-
-    /// `InstrumentationScope`.
-    fn scope(&mut self, mut r: Reader<'a>, row: &mut ScopeRow<'a>) -> Result<(), DecodeError> {
-        while let Some((field, wire)) = r.field()? {
-            match (field, wire) {
-                (1, WireType::Len) => row.name = r.str(1)?,
-                (2, WireType::Len) => row.version = r.str(2)?,
-                (3, WireType::Len) => {
-                    let (key, value) = parse_key_value(r.message()?)?;
-                    ScopeRow::attribute(self.out, key, &value)?;
-                }
-                (4, WireType::Varint) => drop(r.varint()?),
-                (1..=4, w) => return Err(r.wrong_type(field, w)),
-                (_, w) => r.skip(w)?,
             }
         }
         Ok(())
@@ -276,23 +215,6 @@ impl<'a> Decoder<'_, 'a> {
             &rec,
             self.attrs.iter().copied(),
         )
-    }
-}
-
-/// A trace or span id: empty (absent) or exactly `N` bytes, as pdata requires.
-fn fixed_id<const N: usize>(r: &mut Reader<'_>, field: u32) -> Result<[u8; N], DecodeError> {
-    let at = r.offset();
-    let b = r.bytes()?;
-    match b.len() {
-        0 => Ok([0; N]),
-        n if n == N => Ok(b.try_into().expect("length checked")),
-        n => Err(DecodeError::new(
-            ErrorKind::BadLength {
-                field,
-                len: u32::try_from(n).unwrap_or(u32::MAX),
-            },
-            at,
-        )),
     }
 }
 

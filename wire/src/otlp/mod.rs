@@ -3,14 +3,18 @@
 //! | module | what |
 //! |---|---|
 //! | [`clickstack`] | ClickStack's log processing: JSON bodies merged and flattened, severity inferred |
+//! | `common` | `Resource`, `InstrumentationScope` and ids: the rows every signal shares |
 //! | [`json`] | OTLP/JSON → the same columns as the protobuf decoders |
 //! | [`logs`] | `ExportLogsServiceRequest` protobuf → `otel_logs` / `hyperdx_sessions` columns |
+//! | [`traces`] | `ExportTraceServiceRequest` protobuf → `otel_traces` columns |
 //! | [`value`] | `AnyValue` as the OTel collector stringifies it (`pcommon.Value.AsString`) |
 //! | `testgen` | tests only: prost strategies for OTLP messages, a Go model of `AsString` |
 
 pub mod clickstack;
+pub(crate) mod common;
 pub mod json;
 pub mod logs;
 #[cfg(test)]
 pub(crate) mod testgen;
+pub mod traces;
 pub mod value;

@@ -1,5 +1,7 @@
 //! Test generators shared by the OTLP decoder tests: proptest strategies for
-//! `opentelemetry-proto` (prost) values, and a model of what the Go collector makes of
+//! `opentelemetry-proto` (prost) values (attributes, resources, scopes, spans, trace
+//! requests) and for damage to encoded requests; the cells a reference mapping and a
+//! decoder's columns are compared as; and a model of what the Go collector makes of
 //! an `AnyValue` (`pcommon.Value.AsString`), written from Go's rules rather than from
 //! sluice's code, so that the two can be checked against each other.
 //!
@@ -16,6 +18,12 @@ use opentelemetry_proto::tonic::common::v1::{
 use proptest::collection::vec;
 use proptest::prelude::*;
 use serde_json::Value as Json;
+
+mod cells;
+mod requests;
+
+pub(crate) use cells::*;
+pub(crate) use requests::*;
 
 // ---- strategies ----
 

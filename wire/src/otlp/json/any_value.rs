@@ -3,7 +3,8 @@
 
 use serde::de::MapAccess;
 
-use crate::otlp::logs::{ResourceRow, ScopeRow, service_name};
+use crate::otlp::common::{ResourceRow, ScopeRow, service_name};
+use crate::otlp::traces::{event_attribute, link_attribute, span_attribute};
 use crate::otlp::value::MAX_DEPTH;
 
 use super::JsonErrorKind;
@@ -61,6 +62,12 @@ pub(super) enum To {
     Scope,
     /// Into the record's attribute list (written with the record).
     Record,
+    /// Straight into the span being read (`SpanAttributes`).
+    Span,
+    /// Straight into the span event being read.
+    Event,
+    /// Straight into the span link being read.
+    Link,
     /// Into the kvlist being read: an [`Node::Entry`] each.
     Kvlist,
 }
@@ -113,7 +120,7 @@ impl<'a> Element<'a> for KeyValues {
         match self.to {
             To::Resource => {
                 let (key, value) = (ctx.tape.text(kv.key), ctx.tape.value(value));
-                ResourceRow::push_attribute(ctx.out, key, &value)?;
+                ResourceRow::push_attribute(ctx.out.resources(), key, &value)?;
                 if !ctx.has_service
                     && let Some(name) = service_name(key, &value)
                 {
@@ -124,7 +131,17 @@ impl<'a> Element<'a> for KeyValues {
             }
             To::Scope => {
                 let (key, value) = (ctx.tape.text(kv.key), ctx.tape.value(value));
-                ScopeRow::attribute(ctx.out, key, &value)?;
+                ScopeRow::attribute(ctx.out.scopes(), key, &value)?;
+                ctx.tape.truncate(kv.mark);
+            }
+            To::Span | To::Event | To::Link => {
+                let (key, value) = (ctx.tape.text(kv.key), ctx.tape.value(value));
+                let spans = &mut ctx.out.traces().spans;
+                match self.to {
+                    To::Span => span_attribute(spans, key, &value)?,
+                    To::Event => event_attribute(spans, key, &value)?,
+                    _ => link_attribute(spans, key, &value)?,
+                }
                 ctx.tape.truncate(kv.mark);
             }
             To::Record => ctx.attrs.push((kv.key, value)),

@@ -28,6 +28,8 @@ pub enum JsonErrorKind {
     BadBase64,
     /// A `severityNumber` string that names no `SeverityNumber`.
     UnknownSeverity,
+    /// A `kind` or `status.code` string that names no value of its enum (`type_name`).
+    UnknownEnum { type_name: &'static str },
     /// A string that is not valid UTF-8.
     InvalidUtf8,
     /// `AnyValue`s nested deeper than [`MAX_DEPTH`].
@@ -170,6 +172,7 @@ impl fmt::Display for JsonError {
             JsonErrorKind::UnknownSeverity => {
                 f.write_str("is not a SeverityNumber name (SEVERITY_NUMBER_…)")?
             }
+            JsonErrorKind::UnknownEnum { type_name } => write!(f, "is not a {type_name} name")?,
             JsonErrorKind::InvalidUtf8 => f.write_str("is not valid UTF-8")?,
             JsonErrorKind::TooDeep => write!(f, "values nest deeper than {MAX_DEPTH} levels")?,
             JsonErrorKind::Syntax | JsonErrorKind::Truncated | JsonErrorKind::WrongType => {

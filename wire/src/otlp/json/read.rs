@@ -22,16 +22,59 @@ use core::marker::PhantomData;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::columns::logs::LogsBatch;
+use crate::columns::traces::TracesBatch;
+use crate::columns::{Resources, Scopes};
 use crate::otlp::logs::LogsOptions;
 
 use super::JsonErrorKind;
 use super::error::{JsonError, Seg};
 use super::tape::{Tape, Text};
 
+/// The batch a request is read into: the signal's, with what it needs.
+pub(super) enum Out<'o> {
+    Logs(&'o mut LogsBatch, &'o LogsOptions),
+    Traces(&'o mut TracesBatch),
+}
+
+impl Out<'_> {
+    /// The resource rows, which every signal has.
+    pub fn resources(&mut self) -> &mut Resources {
+        match self {
+            Out::Logs(b, _) => &mut b.resources,
+            Out::Traces(b) => &mut b.resources,
+        }
+    }
+
+    /// The scope rows, which every signal has.
+    pub fn scopes(&mut self) -> &mut Scopes {
+        match self {
+            Out::Logs(b, _) => &mut b.scopes,
+            Out::Traces(b) => &mut b.scopes,
+        }
+    }
+
+    /// The logs batch. Only the logs request's objects call it, and only
+    /// [`decode_logs_json`](super::decode_logs_json) reads that request, into
+    /// `Out::Logs`: the other arm cannot be reached from any input.
+    pub fn logs(&mut self) -> (&mut LogsBatch, &LogsOptions) {
+        match self {
+            Out::Logs(b, opts) => (b, opts),
+            Out::Traces(_) => unreachable!("a logs object read into a traces batch"),
+        }
+    }
+
+    /// The traces batch (as [`logs`](Self::logs), for the traces request).
+    pub fn traces(&mut self) -> &mut TracesBatch {
+        match self {
+            Out::Traces(b) => b,
+            Out::Logs(..) => unreachable!("a traces object read into a logs batch"),
+        }
+    }
+}
+
 /// The state of one request's reading.
 pub(super) struct Ctx<'a, 'o> {
-    pub out: &'o mut LogsBatch,
-    pub opts: &'o LogsOptions,
+    pub out: Out<'o>,
     /// The values of the record (or resource, scope attribute) being read.
     pub tape: Tape<'a>,
     /// The current record's attributes, in order: key, value node.
@@ -50,10 +93,9 @@ pub(super) struct Ctx<'a, 'o> {
 }
 
 impl<'a, 'o> Ctx<'a, 'o> {
-    pub fn new(out: &'o mut LogsBatch, opts: &'o LogsOptions) -> Self {
+    pub fn new(out: Out<'o>) -> Self {
         Ctx {
             out,
-            opts,
             tape: Tape::default(),
             attrs: Vec::new(),
             key: Vec::new(),

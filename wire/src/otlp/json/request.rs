@@ -1,33 +1,53 @@
-//! The messages of `ExportLogsServiceRequest` down to `LogRecord`: each resource,
-//! scope and record row is written (through `otlp::logs`'s shared row writers) when its
-//! object closes.
+//! The request, resource and scope messages every signal shares
+//! (`Export*ServiceRequest`, `Resource*`, `Scope*`): each resource and scope row is
+//! written (through `otlp::common`'s shared rows) when its object closes. A signal
+//! ([`Signal`]) gives its field names and its records' objects (`logs`, `traces`).
+
+use core::marker::PhantomData;
 
 use serde::de::{DeserializeSeed, MapAccess};
 
-use crate::otlp::logs::{Record, ResourceRow, ScopeRow, write_record};
+use crate::otlp::common::{ResourceRow, ScopeRow};
 
 use super::JsonErrorKind;
-use super::any_value::{KeyValues, To, value};
-use super::read::{Ctx, Element, Field, ListSeed, Object, ObjectSeed, fields, set};
-use super::scalar::{IdSeed, NumberSeed, TextSeed};
+use super::any_value::{KeyValues, To};
+use super::read::{Ctx, Element, Field, ListSeed, Object, ObjectSeed, fields};
+use super::scalar::{NumberSeed, TextSeed};
 use super::tape::{Mark, Text};
 
-fields!(RequestField {
-    ResourceLogs = "resourceLogs" | "resource_logs",
-});
-fields!(ResourceLogsField {
-    Resource = "resource",
-    ScopeLogs = "scopeLogs" | "scope_logs",
-    SchemaUrl = "schemaUrl" | "schema_url",
-});
+/// Which part of a `Resource*` / `Scope*` message a field is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Part {
+    /// `resource` / `scope`.
+    Own,
+    /// The list below it: `scopeLogs`, `logRecords`, `scopeSpans`, `spans`.
+    Children,
+    SchemaUrl,
+}
+
+/// What a signal's request differs in: its field names, and the records' objects.
+pub(super) trait Signal: 'static {
+    /// The request's one field (`resourceLogs`, `resourceSpans`).
+    type RequestField: Field;
+    type ResourceField: Field;
+    type ScopeField: Field;
+    /// The records of a scope (`logRecords`, `spans`), of resource and scope rows.
+    type Records: for<'a> Element<'a>;
+    /// What each message is, for "expected …" in type errors.
+    const REQUEST: &'static str;
+    const RESOURCE_LIST: &'static str;
+    const RESOURCE: &'static str;
+    const SCOPE_LIST: &'static str;
+    const SCOPE: &'static str;
+
+    fn resource_part(field: Self::ResourceField) -> Part;
+    fn scope_part(field: Self::ScopeField) -> Part;
+    fn records(resource: usize, scope: usize) -> Self::Records;
+}
+
 fields!(ResourceField {
     Attributes = "attributes",
     DroppedAttributesCount = "droppedAttributesCount" | "dropped_attributes_count",
-});
-fields!(ScopeLogsField {
-    Scope = "scope",
-    LogRecords = "logRecords" | "log_records",
-    SchemaUrl = "schemaUrl" | "schema_url",
 });
 fields!(ScopeField {
     Name = "name",
@@ -35,107 +55,103 @@ fields!(ScopeField {
     Attributes = "attributes",
     DroppedAttributesCount = "droppedAttributesCount" | "dropped_attributes_count",
 });
-fields!(LogRecordField {
-    Time = "timeUnixNano" | "time_unix_nano",
-    ObservedTime = "observedTimeUnixNano" | "observed_time_unix_nano",
-    SeverityNumber = "severityNumber" | "severity_number",
-    SeverityText = "severityText" | "severity_text",
-    Body = "body",
-    Attributes = "attributes",
-    DroppedAttributesCount = "droppedAttributesCount" | "dropped_attributes_count",
-    Flags = "flags",
-    TraceId = "traceId" | "trace_id",
-    SpanId = "spanId" | "span_id",
-    EventName = "eventName" | "event_name",
-});
 
-/// Reads an `ExportLogsServiceRequest` from `de` into `ctx.out`.
-pub(super) fn request<'a>(
+/// Reads a signal's `Export*ServiceRequest` from `de` into `ctx.out`.
+pub(super) fn request<'a, S: Signal>(
     ctx: &mut Ctx<'a, '_>,
     de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'a>>,
 ) -> Result<(), serde_json::Error> {
-    ObjectSeed::new(ctx, Request).deserialize(de).map(drop)
+    ObjectSeed::new(ctx, Request::<S>(PhantomData))
+        .deserialize(de)
+        .map(drop)
 }
 
-/// `ExportLogsServiceRequest`.
-struct Request;
+/// `Export*ServiceRequest`.
+struct Request<S>(PhantomData<S>);
 
-impl<'a> Object<'a> for Request {
-    type Field = RequestField;
-    const WHAT: &'static str = "an ExportLogsServiceRequest object";
+impl<'a, S: Signal> Object<'a> for Request<S> {
+    type Field = S::RequestField;
+    const WHAT: &'static str = S::REQUEST;
 
     fn field<A: MapAccess<'a>>(
         &mut self,
         ctx: &mut Ctx<'a, '_>,
-        field: RequestField,
+        _field: S::RequestField,
         map: &mut A,
     ) -> Result<(), A::Error> {
-        match field {
-            RequestField::ResourceLogs => map.next_value_seed(ListSeed {
-                ctx,
-                each: ResourceLogsList,
-            }),
-        }
+        // The request has one field: the resources.
+        map.next_value_seed(ListSeed {
+            ctx,
+            each: ResourceList::<S>(PhantomData),
+        })
     }
 }
 
-/// `resourceLogs`.
-struct ResourceLogsList;
+/// `resourceLogs`, `resourceSpans`.
+struct ResourceList<S>(PhantomData<S>);
 
-/// A `ResourceLogs`: its row is written when it closes (its records point at it by index).
-struct ResourceLogs<'a> {
+/// A `Resource*` message: its row is written when it closes (its records point at
+/// it by index).
+struct ResourceObj<'a, S> {
     index: usize,
     mark: Mark,
     schema_url: Text<'a>,
+    signal: PhantomData<S>,
 }
 
-impl<'a> Element<'a> for ResourceLogsList {
-    type Object = ResourceLogs<'a>;
-    const WHAT: &'static str = "an array of ResourceLogs objects";
+impl<'a, S: Signal> Element<'a> for ResourceList<S> {
+    type Object = ResourceObj<'a, S>;
+    const WHAT: &'static str = S::RESOURCE_LIST;
 
-    fn start(&mut self, ctx: &mut Ctx<'a, '_>) -> ResourceLogs<'a> {
+    fn start(&mut self, ctx: &mut Ctx<'a, '_>) -> ResourceObj<'a, S> {
         ctx.service.clear();
         ctx.has_service = false;
-        ResourceLogs {
-            index: ResourceRow::start(ctx.out).index,
+        ResourceObj {
+            index: ResourceRow::start(ctx.out.resources()).index,
             mark: ctx.tape.mark(),
             schema_url: Text::EMPTY,
+            signal: PhantomData,
         }
     }
 
-    fn finish(&mut self, ctx: &mut Ctx<'a, '_>, rl: ResourceLogs<'a>) -> Result<(), JsonErrorKind> {
+    fn finish(
+        &mut self,
+        ctx: &mut Ctx<'a, '_>,
+        rl: ResourceObj<'a, S>,
+    ) -> Result<(), JsonErrorKind> {
         let row = ResourceRow {
             index: rl.index,
             service_name: ctx.has_service.then_some(ctx.service.as_str()),
             schema_url: ctx.tape.text(rl.schema_url),
         };
-        row.finish(ctx.out);
+        row.finish(ctx.out.resources());
         ctx.tape.truncate(rl.mark);
         Ok(())
     }
 }
 
-impl<'a> Object<'a> for ResourceLogs<'a> {
-    type Field = ResourceLogsField;
-    const WHAT: &'static str = "a ResourceLogs object";
+impl<'a, S: Signal> Object<'a> for ResourceObj<'a, S> {
+    type Field = S::ResourceField;
+    const WHAT: &'static str = S::RESOURCE;
 
     fn field<A: MapAccess<'a>>(
         &mut self,
         ctx: &mut Ctx<'a, '_>,
-        field: ResourceLogsField,
+        field: S::ResourceField,
         map: &mut A,
     ) -> Result<(), A::Error> {
-        match field {
-            ResourceLogsField::Resource => {
+        match S::resource_part(field) {
+            Part::Own => {
                 map.next_value_seed(ObjectSeed::new(ctx, Resource))?;
             }
-            ResourceLogsField::ScopeLogs => map.next_value_seed(ListSeed {
+            Part::Children => map.next_value_seed(ListSeed {
                 ctx,
-                each: ScopeLogsList {
+                each: ScopeList::<S> {
                     resource: self.index,
+                    signal: PhantomData,
                 },
             })?,
-            ResourceLogsField::SchemaUrl => {
+            Part::SchemaUrl => {
                 if let Some(t) = map.next_value_seed(TextSeed(ctx))? {
                     self.schema_url = t;
                 }
@@ -173,72 +189,70 @@ impl<'a> Object<'a> for Resource {
     }
 }
 
-/// `scopeLogs` of the resource row `resource`.
-struct ScopeLogsList {
+/// `scopeLogs` / `scopeSpans` of the resource row `resource`.
+struct ScopeList<S> {
     resource: usize,
+    signal: PhantomData<S>,
 }
 
-/// A `ScopeLogs`: its row is written when it closes.
-struct ScopeLogs<'a> {
+/// A `Scope*` message: its row is written when it closes.
+struct ScopeObj<'a, S> {
     resource: usize,
     index: usize,
     mark: Mark,
     scope: Scope<'a>,
     schema_url: Text<'a>,
+    signal: PhantomData<S>,
 }
 
-impl<'a> Element<'a> for ScopeLogsList {
-    type Object = ScopeLogs<'a>;
-    const WHAT: &'static str = "an array of ScopeLogs objects";
+impl<'a, S: Signal> Element<'a> for ScopeList<S> {
+    type Object = ScopeObj<'a, S>;
+    const WHAT: &'static str = S::SCOPE_LIST;
 
-    fn start(&mut self, ctx: &mut Ctx<'a, '_>) -> ScopeLogs<'a> {
-        ScopeLogs {
+    fn start(&mut self, ctx: &mut Ctx<'a, '_>) -> ScopeObj<'a, S> {
+        ScopeObj {
             resource: self.resource,
-            index: ScopeRow::start(ctx.out).index,
+            index: ScopeRow::start(ctx.out.scopes()).index,
             mark: ctx.tape.mark(),
             scope: Scope {
                 name: Text::EMPTY,
                 version: Text::EMPTY,
             },
             schema_url: Text::EMPTY,
+            signal: PhantomData,
         }
     }
 
-    fn finish(&mut self, ctx: &mut Ctx<'a, '_>, sl: ScopeLogs<'a>) -> Result<(), JsonErrorKind> {
+    fn finish(&mut self, ctx: &mut Ctx<'a, '_>, sl: ScopeObj<'a, S>) -> Result<(), JsonErrorKind> {
         let row = ScopeRow {
             index: sl.index,
             name: ctx.tape.text(sl.scope.name),
             version: ctx.tape.text(sl.scope.version),
             schema_url: ctx.tape.text(sl.schema_url),
         };
-        row.finish(ctx.out);
+        row.finish(ctx.out.scopes());
         ctx.tape.truncate(sl.mark);
         Ok(())
     }
 }
 
-impl<'a> Object<'a> for ScopeLogs<'a> {
-    type Field = ScopeLogsField;
-    const WHAT: &'static str = "a ScopeLogs object";
+impl<'a, S: Signal> Object<'a> for ScopeObj<'a, S> {
+    type Field = S::ScopeField;
+    const WHAT: &'static str = S::SCOPE;
 
     fn field<A: MapAccess<'a>>(
         &mut self,
         ctx: &mut Ctx<'a, '_>,
-        field: ScopeLogsField,
+        field: S::ScopeField,
         map: &mut A,
     ) -> Result<(), A::Error> {
-        match field {
-            ScopeLogsField::Scope => {
-                self.scope = map.next_value_seed(ObjectSeed::new(ctx, self.scope))?
-            }
-            ScopeLogsField::LogRecords => map.next_value_seed(ListSeed {
+        match S::scope_part(field) {
+            Part::Own => self.scope = map.next_value_seed(ObjectSeed::new(ctx, self.scope))?,
+            Part::Children => map.next_value_seed(ListSeed {
                 ctx,
-                each: LogRecords {
-                    resource: self.resource,
-                    scope: self.index,
-                },
+                each: S::records(self.resource, self.index),
             })?,
-            ScopeLogsField::SchemaUrl => {
+            Part::SchemaUrl => {
                 if let Some(t) = map.next_value_seed(TextSeed(ctx))? {
                     self.schema_url = t;
                 }
@@ -287,126 +301,6 @@ impl<'a> Object<'a> for Scope<'a> {
             // Read (so a bad one is refused, as pdata refuses it) and dropped.
             ScopeField::DroppedAttributesCount => {
                 map.next_value_seed(NumberSeed::u32(ctx))?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// `logRecords` of a scope.
-struct LogRecords {
-    resource: usize,
-    scope: usize,
-}
-
-/// A `LogRecord` being read: scalars decoded, strings and values on the tape. Its row
-/// is written when it closes, by the shared [`write_record`].
-struct LogRecord<'a> {
-    mark: Mark,
-    time: u64,
-    observed: u64,
-    severity_number: i32,
-    severity_text: Text<'a>,
-    body: Option<usize>,
-    flags: u32,
-    trace_id: [u8; 16],
-    span_id: [u8; 8],
-    event_name: Text<'a>,
-}
-
-impl<'a> Element<'a> for LogRecords {
-    type Object = LogRecord<'a>;
-    const WHAT: &'static str = "an array of LogRecord objects";
-
-    fn start(&mut self, ctx: &mut Ctx<'a, '_>) -> LogRecord<'a> {
-        ctx.attrs.clear();
-        LogRecord {
-            mark: ctx.tape.mark(),
-            time: 0,
-            observed: 0,
-            severity_number: 0,
-            severity_text: Text::EMPTY,
-            body: None,
-            flags: 0,
-            trace_id: [0; 16],
-            span_id: [0; 8],
-            event_name: Text::EMPTY,
-        }
-    }
-
-    fn finish(&mut self, ctx: &mut Ctx<'a, '_>, r: LogRecord<'a>) -> Result<(), JsonErrorKind> {
-        let tape = &ctx.tape;
-        let rec = Record {
-            time: r.time,
-            observed: r.observed,
-            severity_number: r.severity_number,
-            severity_text: tape.text(r.severity_text),
-            body: r.body.map(|at| tape.value(at)),
-            flags: r.flags,
-            trace_id: r.trace_id,
-            span_id: r.span_id,
-            event_name: tape.text(r.event_name),
-            resource: self.resource,
-            scope: self.scope,
-        };
-        let attrs = ctx
-            .attrs
-            .iter()
-            .map(|&(key, at)| (tape.text(key), tape.value(at)));
-        let written = write_record(ctx.out, ctx.opts, &mut ctx.key, &rec, attrs);
-        ctx.tape.truncate(r.mark);
-        written
-    }
-}
-
-impl<'a> Object<'a> for LogRecord<'a> {
-    type Field = LogRecordField;
-    const WHAT: &'static str = "a LogRecord object";
-
-    fn field<A: MapAccess<'a>>(
-        &mut self,
-        ctx: &mut Ctx<'a, '_>,
-        field: LogRecordField,
-        map: &mut A,
-    ) -> Result<(), A::Error> {
-        match field {
-            LogRecordField::Time => set(&mut self.time, map.next_value_seed(NumberSeed::u64(ctx))?),
-            LogRecordField::ObservedTime => set(
-                &mut self.observed,
-                map.next_value_seed(NumberSeed::u64(ctx))?,
-            ),
-            LogRecordField::SeverityNumber => {
-                set(
-                    &mut self.severity_number,
-                    map.next_value_seed(NumberSeed::severity(ctx))?,
-                );
-            }
-            LogRecordField::SeverityText => {
-                set(&mut self.severity_text, map.next_value_seed(TextSeed(ctx))?)
-            }
-            LogRecordField::Body => {
-                if let Some(slot) = value(ctx, map, 0)? {
-                    self.body = Some(slot);
-                }
-            }
-            LogRecordField::Attributes => map.next_value_seed(ListSeed {
-                ctx,
-                each: KeyValues {
-                    to: To::Record,
-                    depth: 0,
-                },
-            })?,
-            // Read (so a bad one is refused, as pdata refuses it) and dropped.
-            LogRecordField::DroppedAttributesCount => {
-                map.next_value_seed(NumberSeed::u32(ctx))?;
-            }
-            LogRecordField::Flags => {
-                set(&mut self.flags, map.next_value_seed(NumberSeed::u32(ctx))?)
-            }
-            LogRecordField::TraceId => set(&mut self.trace_id, map.next_value_seed(IdSeed(ctx))?),
-            LogRecordField::SpanId => set(&mut self.span_id, map.next_value_seed(IdSeed(ctx))?),
-            LogRecordField::EventName => {
-                set(&mut self.event_name, map.next_value_seed(TextSeed(ctx))?)
             }
         }
         Ok(())

@@ -7,7 +7,7 @@
 //! | `fixed64`, `uint32`, `fixed32` | JSON integer, or decimal string (`"123"`; no sign, no spaces) |
 //! | `int64` (`intValue`) | JSON integer, or decimal string with optional sign |
 //! | `double` | JSON number, or a string: `"NaN"`, `"Infinity"`, `"-Infinity"`, or a decimal |
-//! | enum (`severityNumber`) | JSON integer in `int32`, or the value's name (`"SEVERITY_NUMBER_INFO"`) |
+//! | enum (`severityNumber`, `kind`, `code`) | JSON integer in `int32`, or the value's name (`"SEVERITY_NUMBER_INFO"`, `"SPAN_KIND_SERVER"`, `"STATUS_CODE_ERROR"`) |
 //! | `bytes` (ids) | hex, either case, exactly 32 / 16 digits, or `""` = absent |
 //! | `bytes` (`bytesValue`) | base64, standard or URL-safe alphabet, padded or not (protojson; pdata takes standard padded only) |
 //! | `string` | JSON string; a lone UTF-16 surrogate escape becomes U+FFFD, as Go's decoders make it |
@@ -52,6 +52,19 @@ const SEVERITY_NAMES: [&str; 25] = [
     "SEVERITY_NUMBER_FATAL3",
     "SEVERITY_NUMBER_FATAL4",
 ];
+
+/// The names of `Span.SpanKind`'s values, by number (`opentelemetry/proto/trace/v1/trace.proto`).
+const SPAN_KIND_NAMES: [&str; 6] = [
+    "SPAN_KIND_UNSPECIFIED",
+    "SPAN_KIND_INTERNAL",
+    "SPAN_KIND_SERVER",
+    "SPAN_KIND_CLIENT",
+    "SPAN_KIND_PRODUCER",
+    "SPAN_KIND_CONSUMER",
+];
+
+/// The names of `Status.StatusCode`'s values, by number (`trace.proto`).
+const STATUS_CODE_NAMES: [&str; 3] = ["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"];
 
 /// A JSON number or string as a number field meets it.
 #[derive(Clone, Copy, Debug)]
@@ -125,18 +138,52 @@ impl<'c, 'a, 'o> NumberSeed<'c, 'a, 'o, i32> {
         NumberSeed {
             ctx,
             what: "a SeverityNumber (a JSON integer or a name such as \"SEVERITY_NUMBER_INFO\")",
-            parse: |n| match n {
-                // pdata's `ReadEnumValue` takes a string as a name only, never as digits.
-                Num::Str(name) => SEVERITY_NAMES
-                    .iter()
-                    .position(|&known| known == name)
-                    .map(|i| i as i32)
-                    .ok_or(JsonErrorKind::UnknownSeverity),
-                n => {
-                    let v = parse_i64(n).map_err(|_| BAD_I32)?;
-                    i32::try_from(v).map_err(|_| BAD_I32)
-                }
+            parse: |n| parse_enum(n, &SEVERITY_NAMES, JsonErrorKind::UnknownSeverity),
+        }
+    }
+
+    /// `Span.SpanKind`: a number in `int32`, or a value's name.
+    pub fn span_kind(ctx: &'c mut Ctx<'a, 'o>) -> Self {
+        NumberSeed {
+            ctx,
+            what: "a SpanKind (a JSON integer or a name such as \"SPAN_KIND_SERVER\")",
+            parse: |n| {
+                let unknown = JsonErrorKind::UnknownEnum {
+                    type_name: "SpanKind",
+                };
+                parse_enum(n, &SPAN_KIND_NAMES, unknown)
             },
+        }
+    }
+
+    /// `Status.StatusCode`: a number in `int32`, or a value's name.
+    pub fn status_code(ctx: &'c mut Ctx<'a, 'o>) -> Self {
+        NumberSeed {
+            ctx,
+            what: "a StatusCode (a JSON integer or a name such as \"STATUS_CODE_ERROR\")",
+            parse: |n| {
+                let unknown = JsonErrorKind::UnknownEnum {
+                    type_name: "StatusCode",
+                };
+                parse_enum(n, &STATUS_CODE_NAMES, unknown)
+            },
+        }
+    }
+}
+
+/// An enum field: a number in `int32`, or one of `names` (the values' names, by
+/// number); a string that names no value is `unknown`.
+fn parse_enum(n: Num<'_>, names: &[&str], unknown: JsonErrorKind) -> Result<i32, JsonErrorKind> {
+    match n {
+        // pdata's `ReadEnumValue` takes a string as a name only, never as digits.
+        Num::Str(name) => names
+            .iter()
+            .position(|&known| known == name)
+            .map(|i| i as i32)
+            .ok_or(unknown),
+        n => {
+            let v = parse_i64(n).map_err(|_| BAD_I32)?;
+            i32::try_from(v).map_err(|_| BAD_I32)
         }
     }
 }

@@ -463,3 +463,4 @@ proptest! {
 
 mod errors;
 mod lenient;
+mod traces;

@@ -3,7 +3,7 @@
 //! A format reads a `LogRecord`'s fields into a [`Record`] (scalars decoded, strings
 //! borrowed, body and attributes as [`ValueView`]s) and hands it to [`write_record`],
 //! which stringifies the values, applies ClickStack's processing and pushes the row.
-//! Resources and scopes go the same way through [`ResourceRow`] and [`ScopeRow`].
+//! Resources and scopes go through the rows every signal shares (`otlp::common`).
 //! Everything here is generic over the view, so each format gets its own
 //! monomorphised copy: no `dyn`, and no copy of a value before it reaches its column.
 //!
@@ -19,7 +19,7 @@ use crate::columns::{Maps, Strings};
 use crate::otlp::clickstack;
 use crate::otlp::value::ValueView;
 
-use super::{LogsOptions, SERVICE_NAME, SESSION_ATTRIBUTE};
+use super::{LogsOptions, SESSION_ATTRIBUTE};
 
 /// The fields of one `LogRecord`, decoded, before they go into columns.
 #[derive(Clone, Copy, Debug)]
@@ -205,110 +205,4 @@ fn severity<'r>(
         return clickstack::severity_from_body(text);
     }
     own
-}
-
-/// The resource row of one `ResourceLogs`, while its fields are read.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ResourceRow<'v> {
-    /// The row's index in the batch's resources (records point at it).
-    pub index: usize,
-    /// The first `service.name` attribute's value (empty unless a string).
-    pub service_name: Option<&'v str>,
-    pub schema_url: &'v str,
-}
-
-impl<'v> ResourceRow<'v> {
-    /// The next resource row of `out`; its attributes are pushed, the rest is written
-    /// by [`finish`](Self::finish).
-    pub fn start(out: &LogsBatch) -> Self {
-        ResourceRow {
-            index: out.resources.service_name.len(),
-            service_name: None,
-            schema_url: "",
-        }
-    }
-
-    /// A `Resource` attribute: into the row being built.
-    pub fn attribute<V: ValueView<'v>>(
-        &mut self,
-        out: &mut LogsBatch,
-        key: &str,
-        value: &V,
-    ) -> Result<(), V::Error> {
-        if self.service_name.is_none() {
-            self.service_name = service_name(key, value);
-        }
-        Self::push_attribute(out, key, value)
-    }
-
-    /// Pushes a `Resource` attribute into the row being built (without looking for
-    /// `service.name`: see [`service_name`]).
-    pub fn push_attribute<V: ValueView<'v>>(
-        out: &mut LogsBatch,
-        key: &str,
-        value: &V,
-    ) -> Result<(), V::Error> {
-        out.resources
-            .attributes
-            .push_entry_with(key.as_bytes(), |b| value.write_as_string(b))
-    }
-
-    /// Closes the row.
-    pub fn finish(&self, out: &mut LogsBatch) {
-        let res = &mut out.resources;
-        res.attributes.finish_row();
-        res.service_name
-            .push(self.service_name.unwrap_or("").as_bytes());
-        res.schema_url.push(self.schema_url.as_bytes());
-    }
-}
-
-/// `ServiceName` from a resource attribute, if it is `service.name`: the exporter
-/// reads it with `Get(...).Str()`, so the first `service.name` counts, and it is empty
-/// unless it is a string.
-pub(crate) fn service_name<'v, V: ValueView<'v>>(key: &str, value: &V) -> Option<&'v str> {
-    (key == SERVICE_NAME).then(|| value.as_str().unwrap_or(""))
-}
-
-/// The scope row of one `ScopeLogs`, while its fields are read.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ScopeRow<'v> {
-    /// The row's index in the batch's scopes (records point at it).
-    pub index: usize,
-    pub name: &'v str,
-    pub version: &'v str,
-    pub schema_url: &'v str,
-}
-
-impl<'v> ScopeRow<'v> {
-    /// The next scope row of `out`; its attributes are pushed, the rest is written by
-    /// [`finish`](Self::finish).
-    pub fn start(out: &LogsBatch) -> Self {
-        ScopeRow {
-            index: out.scopes.name.len(),
-            name: "",
-            version: "",
-            schema_url: "",
-        }
-    }
-
-    /// An `InstrumentationScope` attribute: into the row being built.
-    pub fn attribute<V: ValueView<'v>>(
-        out: &mut LogsBatch,
-        key: &str,
-        value: &V,
-    ) -> Result<(), V::Error> {
-        out.scopes
-            .attributes
-            .push_entry_with(key.as_bytes(), |b| value.write_as_string(b))
-    }
-
-    /// Closes the row.
-    pub fn finish(&self, out: &mut LogsBatch) {
-        let s = &mut out.scopes;
-        s.attributes.finish_row();
-        s.name.push(self.name.as_bytes());
-        s.version.push(self.version.as_bytes());
-        s.schema_url.push(self.schema_url.as_bytes());
-    }
 }

@@ -9,103 +9,23 @@
 //! `AnyValue`s go through the Go model of [`testgen`](crate::otlp::testgen).
 //! ClickStack processing is off ([`raw`]): these tests pin the raw field mapping.
 
-use std::collections::BTreeMap;
-
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{
-    AnyValue, EntityRef, InstrumentationScope, KeyValue, any_value::Value,
-};
+use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, any_value::Value};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
-use opentelemetry_proto::tonic::resource::v1::Resource;
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
-use proptest::sample::{Index, select};
 use prost::Message as _;
 
 use super::raw;
 use crate::columns::logs::LogsBatch;
-use crate::columns::{Maps, Strings};
 use crate::otlp::logs::{SERVICE_NAME, decode_logs};
-use crate::otlp::testgen::{GoString, any_value, attribute_value, go_as_string, key_value, text};
+use crate::otlp::testgen::{
+    Got, Row, Want, any_value, apply, attributes, check_cell, damage, dropped, go_as_string,
+    go_map, got_map, got_str, resource, scope, text, text_cell,
+};
 
 // ---- strategies: random valid requests ----
-
-/// Attribute keys come mostly from this pool, so that a record repeats a key now and
-/// then; it holds the keys ClickStack processing looks at, plain attributes here.
-const KEYS: &[&str] = &[
-    "a",
-    "b",
-    "level",
-    "http.method",
-    SERVICE_NAME,
-    "rr-web.event",
-    "é",
-    "q\"k",
-    "",
-];
-
-fn attributes(max: usize) -> impl Strategy<Value = Vec<KeyValue>> {
-    let key = prop_oneof![6 => select(KEYS).prop_map(String::from), 1 => text()];
-    vec(key_value(key), 0..=max)
-}
-
-/// Counts that ClickHouse does not store: usually zero, sometimes anything.
-fn dropped() -> impl Strategy<Value = u32> {
-    prop_oneof![3 => Just(0), 1 => any::<u32>()]
-}
-
-/// Resource attributes with, half the time, a `service.name` at a random place:
-/// mostly a string, sometimes another kind or no value (the pool may add another).
-fn resource_attributes() -> impl Strategy<Value = Vec<KeyValue>> {
-    let service = prop_oneof![
-        3 => text().prop_map(|s| Some(AnyValue { value: Some(Value::StringValue(s)) })),
-        1 => attribute_value(),
-    ];
-    (attributes(4), option::of((any::<Index>(), service))).prop_map(|(mut attrs, service)| {
-        if let Some((at, value)) = service {
-            let kv = KeyValue {
-                key: SERVICE_NAME.into(),
-                value,
-                ..Default::default()
-            };
-            attrs.insert(at.index(attrs.len() + 1), kv);
-        }
-        attrs
-    })
-}
-
-fn resource() -> impl Strategy<Value = Option<Resource>> {
-    // `entity_refs` (field 3) is a field the decoder does not know: it must skip it.
-    let entity_refs = prop_oneof![
-        3 => Just(vec![]),
-        1 => Just(vec![EntityRef {
-            r#type: "service".into(),
-            id_keys: vec![SERVICE_NAME.into()],
-            ..Default::default()
-        }]),
-    ];
-    let resource = (resource_attributes(), dropped(), entity_refs).prop_map(
-        |(attributes, dropped_attributes_count, entity_refs)| Resource {
-            attributes,
-            dropped_attributes_count,
-            entity_refs,
-        },
-    );
-    option::weighted(0.9, resource)
-}
-
-fn scope() -> impl Strategy<Value = Option<InstrumentationScope>> {
-    let scope = (text(), text(), attributes(3), dropped()).prop_map(
-        |(name, version, attributes, dropped_attributes_count)| InstrumentationScope {
-            name,
-            version,
-            attributes,
-            dropped_attributes_count,
-        },
-    );
-    option::weighted(0.9, scope)
-}
 
 fn record() -> impl Strategy<Value = LogRecord> {
     let time = || prop_oneof![Just(0), any::<u64>()];
@@ -162,77 +82,7 @@ fn request() -> impl Strategy<Value = ExportLogsServiceRequest> {
     vec(resource_logs, 0..=3).prop_map(|resource_logs| ExportLogsServiceRequest { resource_logs })
 }
 
-/// Damage done to an encoded request.
-#[derive(Clone, Debug)]
-enum Damage {
-    /// XOR one byte with a non-zero mask.
-    Flip(Index, u8),
-    /// Cut the request short.
-    Truncate(Index),
-}
-
-fn damage() -> impl Strategy<Value = Damage> {
-    prop_oneof![
-        3 => (any::<Index>(), 1..=u8::MAX).prop_map(|(at, mask)| Damage::Flip(at, mask)),
-        1 => any::<Index>().prop_map(Damage::Truncate),
-    ]
-}
-
-fn apply(damage: &[Damage], bytes: &mut Vec<u8>) {
-    for d in damage {
-        if bytes.is_empty() {
-            return;
-        }
-        match d {
-            Damage::Flip(at, mask) => {
-                let at = at.index(bytes.len());
-                bytes[at] ^= mask;
-            }
-            Damage::Truncate(at) => bytes.truncate(at.index(bytes.len())),
-        }
-    }
-}
-
 // ---- the reference mapping ----
-
-/// A cell as the reference mapping wants it.
-#[derive(Debug)]
-enum Want {
-    Num(u64),
-    Bytes(Vec<u8>),
-    Str(GoString),
-    /// A `Map(String, String)`, in the order the decoder keeps (see [`go_map`]).
-    Map(Vec<(String, GoString)>),
-}
-
-/// A cell as the decoder wrote it.
-#[derive(Debug)]
-enum Got {
-    Num(u64),
-    Bytes(Vec<u8>),
-    Str(String),
-    Map(Vec<(String, String)>),
-}
-
-/// A row: (column, cell) in a fixed order, the same for [`Want`] and [`Got`].
-type Row<T> = Vec<(&'static str, T)>;
-
-fn text_cell(s: &str) -> Want {
-    Want::Str(GoString::Text(s.to_owned()))
-}
-
-/// Attributes as the collector's exporter stores them: a Go map of `AsString`s, so a
-/// repeated key keeps its last value. In the order the decoder documents
-/// (`Maps::finish_row`): each key once, where its last occurrence stood.
-fn go_map(attrs: &[KeyValue]) -> Want {
-    let entries = attrs
-        .iter()
-        .enumerate()
-        .filter(|(i, kv)| !attrs[i + 1..].iter().any(|later| later.key == kv.key))
-        .map(|(_, kv)| (kv.key.clone(), go_as_string(kv.value.as_ref())))
-        .collect();
-    Want::Map(entries)
-}
 
 /// Where a request's rows start in a batch: the batch's table sizes before it.
 #[derive(Clone, Copy, Debug)]
@@ -351,18 +201,6 @@ fn want_scope(sl: &ScopeLogs) -> Row<Want> {
 
 // ---- what the decoder wrote ----
 
-fn utf8(b: &[u8]) -> String {
-    String::from_utf8(b.to_vec()).expect("columns hold UTF-8")
-}
-
-fn got_str(col: &Strings, i: usize) -> Got {
-    Got::Str(utf8(col.get(i)))
-}
-
-fn got_map(col: &Maps, i: usize) -> Got {
-    Got::Map(col.row(i).map(|(k, v)| (utf8(k), utf8(v))).collect())
-}
-
 fn got_resource(b: &LogsBatch, i: usize) -> Row<Got> {
     let r = &b.resources;
     vec![
@@ -444,47 +282,6 @@ fn check(b: &LogsBatch, want: &Expected) -> Result<(), TestCaseError> {
                 }
             }
         }
-    }
-    Ok(())
-}
-
-fn check_cell(want: &Want, got: &Got) -> Result<(), String> {
-    match (want, got) {
-        (Want::Num(w), Got::Num(g)) if w == g => Ok(()),
-        (Want::Bytes(w), Got::Bytes(g)) if w == g => Ok(()),
-        (Want::Str(w), Got::Str(g)) if w.matches(g) => Ok(()),
-        (Want::Map(w), Got::Map(g)) => check_map(w, g),
-        _ => Err("differs".into()),
-    }
-}
-
-/// First as maps (the same keys, each value as Go stringifies the last occurrence),
-/// then the order of the keys: the decoder's documented order, each key where its
-/// last occurrence stood.
-fn check_map(want: &[(String, GoString)], got: &[(String, String)]) -> Result<(), String> {
-    let got_map: BTreeMap<&str, &str> = got.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    if got_map.len() != got.len() {
-        return Err("a key is stored twice".into());
-    }
-    let want_map: BTreeMap<&str, &GoString> = want.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    for (k, w) in &want_map {
-        match got_map.get(k) {
-            None => return Err(format!("key {k:?} missing")),
-            Some(g) if !w.matches(g) => {
-                return Err(format!("key {k:?}: expected {w:?}, got {g:?}"));
-            }
-            Some(_) => {}
-        }
-    }
-    if let Some(k) = got_map.keys().find(|k| !want_map.contains_key(*k)) {
-        return Err(format!("unexpected key {k:?}"));
-    }
-    let want_keys: Vec<&str> = want.iter().map(|(k, _)| k.as_str()).collect();
-    let got_keys: Vec<&str> = got.iter().map(|(k, _)| k.as_str()).collect();
-    if want_keys != got_keys {
-        return Err(format!(
-            "keys in order {got_keys:?}, expected {want_keys:?}"
-        ));
     }
     Ok(())
 }
