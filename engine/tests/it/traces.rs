@@ -255,3 +255,63 @@ async fn spans_over_grpc_and_http_json_land_column_by_column() {
     assert_eq!(spans(&gw, 0xc3).await.len(), 2);
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn many_resources_with_thousands_of_spans_each_land_complete() {
+    const RESOURCES: u64 = 20;
+    const SPANS: u64 = 2_000;
+    let gw = Gateway::start("manyspans").await;
+    let t = now_ns();
+    let resource_spans = (0..RESOURCES)
+        .map(|r| ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![kv("service.name", &format!("svc-{r}")), kv("case", "many")],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                scope: Some(InstrumentationScope {
+                    name: "bulk".into(),
+                    ..Default::default()
+                }),
+                spans: (0..SPANS)
+                    .map(|i| Span {
+                        trace_id: (r * SPANS + i + 1).to_be_bytes().repeat(2),
+                        span_id: (r * SPANS + i + 1).to_be_bytes().to_vec(),
+                        name: format!("op-{}", i % 7),
+                        start_time_unix_nano: t + i,
+                        end_time_unix_nano: t + i + 10,
+                        attributes: vec![kv("i", &i.to_string())],
+                        ..Default::default()
+                    })
+                    .collect(),
+                schema_url: String::new(),
+            }],
+            schema_url: String::new(),
+        })
+        .collect();
+    let body = ExportTraceServiceRequest { resource_spans }.encode_to_vec();
+    let a = GrpcClient::connect(gw.grpc)
+        .await
+        .call(EXPORT, &[], grpc_frame(false, &body))
+        .await;
+    assert_eq!(a.status.as_deref(), Some("0"), "{a:?}");
+    // Span ids are 1..=40,000 as big-endian u64s: count them, and sum them back.
+    let n = RESOURCES * SPANS;
+    let row = &gw
+        .query(
+            "SELECT count(), uniqExact(TraceId, SpanId), uniqExact(ServiceName), \
+             sum(reinterpretAsUInt64(reverse(unhex(SpanId)))) \
+             FROM otel_traces WHERE ResourceAttributes['case'] = 'many'",
+        )
+        .await[0];
+    assert_eq!(
+        row,
+        &[
+            n.to_string(),
+            n.to_string(),
+            RESOURCES.to_string(),
+            (n * (n + 1) / 2).to_string()
+        ]
+    );
+    gw.stop().await;
+}
