@@ -8,8 +8,8 @@
 //! - a varint is at most 10 bytes ([`MAX_VARINT_LEN`]); a longer one is an error, as
 //!   is a 10th byte that carries more than the 64th bit;
 //! - a tag is a varint `field << 3 | wire_type`; field 0 and wire types 6 and 7 are
-//!   invalid; groups (3, 4) are deprecated and OTLP never uses them, so they are
-//!   refused rather than skipped;
+//!   invalid; groups (3, 4) are deprecated and OTLP never uses them, but an unknown
+//!   field may be one: it is skipped to its matching end, as protobuf requires;
 //! - a length-delimited field's length must fit in what is left of the message.
 //!
 //! Errors carry the byte offset (from the start of the request) where decoding
@@ -20,14 +20,23 @@ use core::fmt;
 /// A varint encodes 64 bits in at most 10 bytes of 7 bits each.
 pub const MAX_VARINT_LEN: usize = 10;
 
-/// The wire types of protobuf that OTLP uses.
+/// Protobuf's wire types. OTLP itself uses the first four; groups (deprecated, but
+/// valid protobuf) can still arrive as unknown fields and are skipped whole, as prost
+/// and the collector's gogoproto code skip them. Each group tag carries its field
+/// number, so the end of a group can be matched with its start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WireType {
     Varint,
     Fixed64,
     Len,
     Fixed32,
+    StartGroup(u32),
+    EndGroup(u32),
 }
+
+/// Groups nested inside an unknown group deeper than this are refused (`TooDeep`);
+/// prost's own recursion limit is 100, and nothing OTLP sends has groups at all.
+pub const MAX_GROUP_DEPTH: u32 = 32;
 
 impl WireType {
     pub const fn name(self) -> &'static str {
@@ -36,6 +45,8 @@ impl WireType {
             WireType::Fixed64 => "fixed64",
             WireType::Len => "length-delimited",
             WireType::Fixed32 => "fixed32",
+            WireType::StartGroup(_) => "start-group",
+            WireType::EndGroup(_) => "end-group",
         }
     }
 }
@@ -201,17 +212,20 @@ impl<'a> Reader<'a> {
         let at = self.at;
         let tag = self.varint()?;
         let field = tag >> 3;
+        if field == 0 || field > u64::from(u32::MAX >> 3) {
+            return Err(DecodeError::new(ErrorKind::InvalidTag, at));
+        }
+        let field = field as u32;
         let wire = match tag & 7 {
             0 => WireType::Varint,
             1 => WireType::Fixed64,
             2 => WireType::Len,
+            3 => WireType::StartGroup(field),
+            4 => WireType::EndGroup(field),
             5 => WireType::Fixed32,
             _ => return Err(DecodeError::new(ErrorKind::InvalidTag, at)),
         };
-        if field == 0 || field > u64::from(u32::MAX >> 3) {
-            return Err(DecodeError::new(ErrorKind::InvalidTag, at));
-        }
-        Ok(Some((field as u32, wire)))
+        Ok(Some((field, wire)))
     }
 
     /// Reads a length-delimited field's bytes.
@@ -287,6 +301,27 @@ impl<'a> Reader<'a> {
             WireType::Fixed64 => self.fixed64().map(drop),
             WireType::Len => self.bytes().map(drop),
             WireType::Fixed32 => self.fixed32().map(drop),
+            WireType::StartGroup(field) => self.skip_group(field, 1),
+            // An end with no start.
+            WireType::EndGroup(_) => Err(self.err(ErrorKind::InvalidTag)),
+        }
+    }
+
+    /// Skips the rest of a group that started with field `field`, up to its end tag.
+    #[cold]
+    fn skip_group(&mut self, field: u32, depth: u32) -> Result<(), DecodeError> {
+        if depth > MAX_GROUP_DEPTH {
+            return Err(self.err(ErrorKind::TooDeep));
+        }
+        loop {
+            let at = self.at;
+            match self.field()? {
+                None => return Err(self.err(ErrorKind::Truncated)),
+                Some((_, WireType::EndGroup(end))) if end == field => return Ok(()),
+                Some((_, WireType::EndGroup(_))) => return Err(DecodeError::new(ErrorKind::InvalidTag, at)),
+                Some((_, WireType::StartGroup(inner))) => self.skip_group(inner, depth + 1)?,
+                Some((_, w)) => self.skip(w)?,
+            }
         }
     }
 

@@ -60,8 +60,8 @@ fn tags_name_field_and_wire_type() {
 
 #[test]
 fn invalid_tags_are_refused() {
-    // field 0; wire types 3 and 4 (groups), 6 and 7 (undefined).
-    for tag in [0x00u8, 0x0b, 0x0c, 0x0e, 0x0f] {
+    // field 0 (with any wire type); wire types 6 and 7 (undefined).
+    for tag in [0x00u8, 0x03, 0x0e, 0x0f] {
         let err = Reader::new(&[tag]).field().unwrap_err();
         assert_eq!(
             err,
@@ -157,4 +157,53 @@ fn errors_read_as_sentences_and_stay_small() {
     );
     // Copy and small: a Result<_, DecodeError> stays cheap on the hot path.
     assert!(core::mem::size_of::<DecodeError>() <= 16);
+}
+
+#[test]
+fn unknown_groups_are_skipped_to_their_matching_end() {
+    // Regression (fuzz, logs_protobuf and traces_protobuf: prost accepted, sluice
+    // refused "bad field tag"): field 14 as a group holding a varint, a string and a
+    // nested group of field 2, then field 1 (varint 5) after it.
+    let buf = [
+        0x73, // field 14, start group
+        0x08, 0x01, // field 1 varint 1
+        0x12, 0x01, b'x', // field 2 "x"
+        0x13, 0x08, 0x02, 0x14, // field 2 group { field 1 varint 2 }
+        0x74, // field 14, end group
+        0x08, 0x05,
+    ];
+    let mut r = Reader::new(&buf);
+    assert_eq!(r.field(), Ok(Some((14, WireType::StartGroup(14)))));
+    r.skip(WireType::StartGroup(14)).unwrap();
+    assert_eq!(r.field(), Ok(Some((1, WireType::Varint))));
+    assert_eq!(r.varint(), Ok(5));
+    assert!(r.is_empty());
+}
+
+#[test]
+fn bad_groups_are_refused() {
+    // An end with no start; an end of another field; a group never closed.
+    let mut r = Reader::new(&[0x0c]);
+    let (_, w) = r.field().unwrap().unwrap();
+    assert_eq!(r.skip(w).unwrap_err().kind, ErrorKind::InvalidTag);
+    let mut r = Reader::new(&[0x0b, 0x14]);
+    let (_, w) = r.field().unwrap().unwrap();
+    assert_eq!(r.skip(w).unwrap_err().kind, ErrorKind::InvalidTag);
+    let mut r = Reader::new(&[0x0b, 0x08, 0x01]);
+    let (_, w) = r.field().unwrap().unwrap();
+    assert_eq!(r.skip(w).unwrap_err().kind, ErrorKind::Truncated);
+    // Nested past the limit.
+    let deep: Vec<u8> = std::iter::repeat_n(0x0b, MAX_GROUP_DEPTH as usize + 1)
+        .chain(std::iter::repeat_n(0x0c, MAX_GROUP_DEPTH as usize + 1))
+        .collect();
+    let mut r = Reader::new(&deep);
+    let (_, w) = r.field().unwrap().unwrap();
+    assert_eq!(r.skip(w).unwrap_err().kind, ErrorKind::TooDeep);
+    let ok: Vec<u8> = std::iter::repeat_n(0x0b, MAX_GROUP_DEPTH as usize)
+        .chain(std::iter::repeat_n(0x0c, MAX_GROUP_DEPTH as usize))
+        .collect();
+    let mut r = Reader::new(&ok);
+    let (_, w) = r.field().unwrap().unwrap();
+    r.skip(w).unwrap();
+    assert!(r.is_empty());
 }

@@ -566,3 +566,20 @@ fn severity_is_promoted_from_each_level_attribute_name_in_priority_order() {
     // A name not in the list is not looked at: the body decides (no keyword: info).
     assert_eq!(with(vec![kv("lvl", s("error"))]), ("info".to_owned(), 9));
 }
+
+#[test]
+fn an_unknown_group_field_is_skipped_like_prost_does() {
+    // Regression (fuzz, logs_protobuf): a LogRecord holding an unknown field 14
+    // encoded as a group; prost skips it, sluice refused the request.
+    let mut rec = full_record().encode_to_vec();
+    rec.extend_from_slice(&[0x73, 0x08, 0x01, 0x74]);
+    let mut sl = Vec::new();
+    prost::encoding::bytes::encode(2, &rec, &mut sl);
+    let mut rl = Vec::new();
+    prost::encoding::bytes::encode(2, &sl, &mut rl);
+    let mut req = Vec::new();
+    prost::encoding::bytes::encode(1, &rl, &mut req);
+    assert!(ExportLogsServiceRequest::decode(&req[..]).is_ok(), "prost accepts it");
+    let b = decode(&req, raw()).unwrap();
+    assert_eq!(text(&b.logs.body, 0), "disk full");
+}
