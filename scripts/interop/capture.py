@@ -1,7 +1,7 @@
-"""A tiny OTLP logs receiver that keeps every request body as it came off the wire.
+"""A tiny OTLP logs and traces receiver that keeps every request body as it came off the wire.
 
 OTLP/gRPC (grpcio; the body is handed over undecoded, after grpc-encoding is undone) and
-OTLP/HTTP (http.server; POST /v1/logs, protobuf or JSON, Content-Encoding gzip/deflate undone).
+OTLP/HTTP (http.server; POST /v1/logs or /v1/traces, protobuf or JSON, Content-Encoding gzip/deflate undone).
 It answers every request with success. `decode()` turns a captured body into an
 ExportLogsServiceRequest (opentelemetry-proto), reading OTLP/JSON by the OTLP spec's rules
 (hex trace/span ids, enums as numbers).
@@ -23,14 +23,24 @@ from concurrent import futures
 import grpc
 from google.protobuf import json_format
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 LOGS_SERVICE = "opentelemetry.proto.collector.logs.v1.LogsService"
+TRACES_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
+# signal -> (gRPC service, HTTP path, request message, response message)
+SIGNALS = {
+    "logs": (LOGS_SERVICE, "/v1/logs", logs_service_pb2.ExportLogsServiceRequest,
+             logs_service_pb2.ExportLogsServiceResponse),
+    "traces": (TRACES_SERVICE, "/v1/traces", trace_service_pb2.ExportTraceServiceRequest,
+               trace_service_pb2.ExportTraceServiceResponse),
+}
 
 
 class Captured:
     """One request: protocol ('grpc' or 'http'), content type, encoding, body (decompressed)."""
 
-    def __init__(self, protocol, content_type, encoding, body):
+    def __init__(self, protocol, content_type, encoding, body, signal="logs"):
+        self.signal = signal
         self.protocol = protocol
         self.content_type = content_type
         self.encoding = encoding
@@ -80,17 +90,19 @@ class CaptureServer:
         return f"http://127.0.0.1:{self.http_port}"
 
     def start(self):
-        def export(body, context):
-            md = dict(context.invocation_metadata())
-            self._add(Captured("grpc", "application/grpc", md.get("grpc-encoding", "-"), body))
-            return logs_service_pb2.ExportLogsServiceResponse().SerializeToString()
+        def handler_for(signal):
+            def export(body, context):
+                md = dict(context.invocation_metadata())
+                self._add(Captured("grpc", "application/grpc", md.get("grpc-encoding", "-"), body, signal))
+                return SIGNALS[signal][3]().SerializeToString()
 
-        handler = grpc.method_handlers_generic_handler(
-            LOGS_SERVICE,
-            {"Export": grpc.unary_unary_rpc_method_handler(export)},  # raw bytes in and out
-        )
+            return grpc.method_handlers_generic_handler(
+                SIGNALS[signal][0],
+                {"Export": grpc.unary_unary_rpc_method_handler(export)},  # raw bytes in and out
+            )
+
         self._grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-        self._grpc.add_generic_rpc_handlers((handler,))
+        self._grpc.add_generic_rpc_handlers(tuple(handler_for(sig) for sig in SIGNALS))
         self._grpc.add_insecure_port(f"127.0.0.1:{self.grpc_port}")
         self._grpc.start()
 
@@ -103,7 +115,8 @@ class CaptureServer:
                 pass
 
             def do_POST(self):
-                if self.path != "/v1/logs":
+                signal = next((sig for sig, v in SIGNALS.items() if v[1] == self.path), None)
+                if signal is None:
                     self._answer(404, "text/plain", b"not found")
                     return
                 body = self._read_body()
@@ -113,7 +126,7 @@ class CaptureServer:
                 elif encoding == "deflate":
                     body = zlib.decompress(body)
                 ctype = self.headers.get("Content-Type", "")
-                server._add(Captured("http", ctype, encoding, body))
+                server._add(Captured("http", ctype, encoding, body, signal))
                 if ctype.startswith("application/json"):
                     self._answer(200, "application/json", b"{}")
                 else:
@@ -156,7 +169,7 @@ def _hex_ids_to_base64(node):
     """OTLP/JSON writes traceId/spanId as hex; proto3 JSON (json_format) wants base64."""
     if isinstance(node, dict):
         for k, v in node.items():
-            if k in ("traceId", "spanId", "trace_id", "span_id") and isinstance(v, str):
+            if k in ("traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id") and isinstance(v, str):
                 node[k] = base64.b64encode(bytes.fromhex(v)).decode()
             else:
                 _hex_ids_to_base64(v)
@@ -165,10 +178,11 @@ def _hex_ids_to_base64(node):
             _hex_ids_to_base64(v)
 
 
-def decode(body, is_json, notes=None):
-    """A captured body as an ExportLogsServiceRequest. OTLP/JSON fields with unknown names are
+def decode(body, is_json, notes=None, signal="logs"):
+    """A captured body as an ExportLogsServiceRequest (ExportTraceServiceRequest for traces). OTLP/JSON fields with unknown names are
     ignored, as the OTLP spec tells receivers to; `notes` (a list) collects what was ignored."""
-    msg = logs_service_pb2.ExportLogsServiceRequest()
+    message = SIGNALS[signal][2]
+    msg = message()
     if not is_json:
         msg.ParseFromString(body)
         return msg
@@ -179,7 +193,7 @@ def decode(body, is_json, notes=None):
     except json_format.ParseError as e:
         if notes is not None:
             notes.append(str(e).split("\n")[0])
-        msg = logs_service_pb2.ExportLogsServiceRequest()
+        msg = message()
         json_format.ParseDict(doc, msg, ignore_unknown_fields=True)
     return msg
 
@@ -189,7 +203,7 @@ def main():
     import os
     import time
 
-    p = argparse.ArgumentParser(description="capture OTLP logs requests into files")
+    p = argparse.ArgumentParser(description="capture OTLP logs and traces requests into files")
     p.add_argument("--grpc-port", type=int, default=4317)
     p.add_argument("--http-port", type=int, default=4318)
     p.add_argument("--out", required=True)
@@ -203,7 +217,7 @@ def main():
             time.sleep(0.2)
             for c in srv.take():
                 n += 1
-                path = os.path.join(args.out, f"{n:03d}-{c.protocol}.{c.suffix}")
+                path = os.path.join(args.out, f"{n:03d}-{c.signal}-{c.protocol}.{c.suffix}")
                 with open(path, "wb") as f:
                     f.write(c.body)
                 print(f"{path}: {len(c.body)} bytes ({c.content_type}, {c.encoding})", file=sys.stderr)

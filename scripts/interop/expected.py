@@ -384,9 +384,10 @@ def compare_row(table, expected, actual):
     return problems
 
 
-def compare(expected, actual, key):
+def compare(expected, actual, key, compare_row=compare_row):
     """expected, actual: [(table, row)]. Rows are paired by (table, key(row)); every expected row
-    must be stored exactly once and nothing else. Returns a list of mismatch descriptions."""
+    must be stored exactly once and nothing else; compare_row(table, expected, actual) checks a
+    pair. Returns a list of mismatch descriptions."""
     problems = []
     exp_by, got_by = {}, {}
     for table, row in expected:

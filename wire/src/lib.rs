@@ -20,6 +20,8 @@
 
 pub mod columns;
 pub mod compress;
+#[cfg(fuzzing)]
+pub mod fuzz;
 pub mod grpc;
 pub mod otlp;
 pub mod proto;

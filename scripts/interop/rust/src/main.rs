@@ -8,7 +8,8 @@
 //! (`Protocol::HttpJson`, POST URL/v1/logs). Every record goes through the SDK's public logs API
 //! (`Logger::create_log_record` / `emit`); one `SdkLoggerProvider` per resource in cases.json.
 //! Exits 1 when any export failed: the batch processor only logs export errors, so the exporter
-//! is wrapped and its results are checked.
+//! is wrapped and its results are checked. `--signal traces` sends trace_cases.json as spans
+//! instead (traces.rs).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -27,7 +28,10 @@ use opentelemetry_sdk::logs::{
 use opentelemetry_sdk::Resource;
 use serde_json::Value as Json;
 
+mod traces;
+
 struct Args {
+    signal: String,
     protocol: String,
     endpoint: String,
     gzip: bool,
@@ -42,7 +46,7 @@ fn note(msg: &str) {
 }
 
 fn usage() -> ! {
-    note("usage: send_logs --protocol grpc|http --endpoint URL [--gzip] --run-id ID [--base-time NS] [--timeout S] [--cases FILE]");
+    note("usage: send_logs --protocol grpc|http --endpoint URL [--gzip] --run-id ID [--base-time NS] [--timeout S] [--cases FILE] [--signal logs|traces]");
     std::process::exit(2);
 }
 
@@ -50,7 +54,9 @@ fn parse_args() -> Args {
     let mut it = std::env::args().skip(1);
     let default_cases = concat!(env!("CARGO_MANIFEST_DIR"), "/../cases.json").to_string();
     let (mut protocol, mut endpoint, mut run_id) = (None, None, None);
+    let mut cases = None;
     let mut args = Args {
+        signal: "logs".to_string(),
         protocol: String::new(),
         endpoint: String::new(),
         gzip: false,
@@ -70,9 +76,18 @@ fn parse_args() -> Args {
             "--timeout" => {
                 args.timeout = Duration::from_secs_f64(value().parse().unwrap_or_else(|_| usage()))
             }
-            "--cases" => args.cases = value(),
+            "--cases" => cases = Some(value()),
+            "--signal" => args.signal = value(),
             _ => usage(),
         }
+    }
+    if args.signal == "traces" {
+        args.cases = concat!(env!("CARGO_MANIFEST_DIR"), "/../trace_cases.json").to_string();
+    } else if args.signal != "logs" {
+        usage();
+    }
+    if let Some(c) = cases {
+        args.cases = c;
     }
     match (protocol, endpoint, run_id) {
         (Some(p), Some(e), Some(r)) if p == "grpc" || p == "http" => {
@@ -297,6 +312,15 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    if args.signal == "traces" {
+        let ok = traces::run(&args, &cases, &runtime, &at);
+        runtime.shutdown_timeout(Duration::from_secs(1));
+        if !ok {
+            note("FAILED: at least one export did not succeed");
+            std::process::exit(1);
+        }
+        return;
+    }
     let failed = Arc::new(AtomicBool::new(false));
     let exported = Arc::new(AtomicUsize::new(0));
     let mut providers = Vec::new();
