@@ -318,7 +318,9 @@ impl<'a> Reader<'a> {
             match self.field()? {
                 None => return Err(self.err(ErrorKind::Truncated)),
                 Some((_, WireType::EndGroup(end))) if end == field => return Ok(()),
-                Some((_, WireType::EndGroup(_))) => return Err(DecodeError::new(ErrorKind::InvalidTag, at)),
+                Some((_, WireType::EndGroup(_))) => {
+                    return Err(DecodeError::new(ErrorKind::InvalidTag, at));
+                }
                 Some((_, WireType::StartGroup(inner))) => self.skip_group(inner, depth + 1)?,
                 Some((_, w)) => self.skip(w)?,
             }

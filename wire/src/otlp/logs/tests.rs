@@ -579,7 +579,10 @@ fn an_unknown_group_field_is_skipped_like_prost_does() {
     prost::encoding::bytes::encode(2, &sl, &mut rl);
     let mut req = Vec::new();
     prost::encoding::bytes::encode(1, &rl, &mut req);
-    assert!(ExportLogsServiceRequest::decode(&req[..]).is_ok(), "prost accepts it");
+    assert!(
+        ExportLogsServiceRequest::decode(&req[..]).is_ok(),
+        "prost accepts it"
+    );
     let b = decode(&req, raw()).unwrap();
     assert_eq!(text(&b.logs.body, 0), "disk full");
 }
