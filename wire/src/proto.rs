@@ -22,16 +22,18 @@ pub const MAX_VARINT_LEN: usize = 10;
 
 /// Protobuf's wire types. OTLP itself uses the first four; groups (deprecated, but
 /// valid protobuf) can still arrive as unknown fields and are skipped whole, as prost
-/// and the collector's gogoproto code skip them. Each group tag carries its field
-/// number, so the end of a group can be matched with its start.
+/// and the collector's gogoproto code skip them. (The variants carry no field number:
+/// a one-byte `WireType` keeps `Reader::field`'s result small, which the decode loop
+/// measurably depends on; so a group ends at its nesting level's end tag whatever
+/// its number, a little more lenient than prost, which checks the number.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WireType {
     Varint,
     Fixed64,
     Len,
     Fixed32,
-    StartGroup(u32),
-    EndGroup(u32),
+    StartGroup,
+    EndGroup,
 }
 
 /// Groups nested inside an unknown group deeper than this are refused (`TooDeep`);
@@ -45,8 +47,8 @@ impl WireType {
             WireType::Fixed64 => "fixed64",
             WireType::Len => "length-delimited",
             WireType::Fixed32 => "fixed32",
-            WireType::StartGroup(_) => "start-group",
-            WireType::EndGroup(_) => "end-group",
+            WireType::StartGroup => "start-group",
+            WireType::EndGroup => "end-group",
         }
     }
 }
@@ -212,20 +214,19 @@ impl<'a> Reader<'a> {
         let at = self.at;
         let tag = self.varint()?;
         let field = tag >> 3;
-        if field == 0 || field > u64::from(u32::MAX >> 3) {
-            return Err(DecodeError::new(ErrorKind::InvalidTag, at));
-        }
-        let field = field as u32;
         let wire = match tag & 7 {
             0 => WireType::Varint,
             1 => WireType::Fixed64,
             2 => WireType::Len,
-            3 => WireType::StartGroup(field),
-            4 => WireType::EndGroup(field),
+            3 => WireType::StartGroup,
+            4 => WireType::EndGroup,
             5 => WireType::Fixed32,
             _ => return Err(DecodeError::new(ErrorKind::InvalidTag, at)),
         };
-        Ok(Some((field, wire)))
+        if field == 0 || field > u64::from(u32::MAX >> 3) {
+            return Err(DecodeError::new(ErrorKind::InvalidTag, at));
+        }
+        Ok(Some((field as u32, wire)))
     }
 
     /// Reads a length-delimited field's bytes.
@@ -301,27 +302,23 @@ impl<'a> Reader<'a> {
             WireType::Fixed64 => self.fixed64().map(drop),
             WireType::Len => self.bytes().map(drop),
             WireType::Fixed32 => self.fixed32().map(drop),
-            WireType::StartGroup(field) => self.skip_group(field, 1),
+            WireType::StartGroup => self.skip_group(1),
             // An end with no start.
-            WireType::EndGroup(_) => Err(self.err(ErrorKind::InvalidTag)),
+            WireType::EndGroup => Err(self.err(ErrorKind::InvalidTag)),
         }
     }
 
-    /// Skips the rest of a group that started with field `field`, up to its end tag.
+    /// Skips the rest of a group, up to the end tag at its nesting level.
     #[cold]
-    fn skip_group(&mut self, field: u32, depth: u32) -> Result<(), DecodeError> {
+    fn skip_group(&mut self, depth: u32) -> Result<(), DecodeError> {
         if depth > MAX_GROUP_DEPTH {
             return Err(self.err(ErrorKind::TooDeep));
         }
         loop {
-            let at = self.at;
             match self.field()? {
                 None => return Err(self.err(ErrorKind::Truncated)),
-                Some((_, WireType::EndGroup(end))) if end == field => return Ok(()),
-                Some((_, WireType::EndGroup(_))) => {
-                    return Err(DecodeError::new(ErrorKind::InvalidTag, at));
-                }
-                Some((_, WireType::StartGroup(inner))) => self.skip_group(inner, depth + 1)?,
+                Some((_, WireType::EndGroup)) => return Ok(()),
+                Some((_, WireType::StartGroup)) => self.skip_group(depth + 1)?,
                 Some((_, w)) => self.skip(w)?,
             }
         }
