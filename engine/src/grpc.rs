@@ -215,10 +215,7 @@ fn is_grpc_content_type(ct: &str) -> bool {
 }
 
 fn frame_status(e: FrameError) -> Status {
-    match e {
-        FrameError::TooLarge { .. } => Status::new(Code::ResourceExhausted, e.to_string()),
-        _ => Status::new(Code::InvalidArgument, e.to_string()),
-    }
+    Status::new(e.code(), e.to_string())
 }
 
 fn decompress_status(e: DecompressError) -> Status {

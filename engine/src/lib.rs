@@ -16,6 +16,7 @@
 //! | [`batch`] | a shard's column batches: seal, encode, compress |
 //! | [`sink`] | the inserters: one INSERT per table per interval, acks on commit |
 //! | [`clickhouse`] | where ClickHouse is and how to log in |
+//! | [`log`] | plain log lines on stderr |
 //! | [`schema`] | the ClickStack schema: DDL templates, rendering, `schema apply` |
 //!
 //! Planned: `admission` (byte budgets), `ack` modes and `wal`, `telemetry`.
@@ -25,6 +26,7 @@ pub mod clickhouse;
 pub mod config;
 pub mod grpc;
 pub mod http;
+pub mod log;
 pub mod run;
 pub mod schema;
 pub mod shard;

@@ -260,7 +260,7 @@ where
                 }
                 // Out of file descriptors and the like: back off, keep serving.
                 Err(e) => {
-                    crate::sink::clickhouse::log::warn(format_args!("accept failed: {e}"));
+                    crate::log::warn(format_args!("accept failed: {e}"));
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },

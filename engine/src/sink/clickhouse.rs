@@ -149,12 +149,12 @@ async fn run(target: InsertTarget, mut rx: mpsc::Receiver<Chunk>) {
         let started = Instant::now();
         let result = insert(&client, &target, &statement, &token, body).await;
         match &result {
-            Ok(()) => log::debug(format_args!(
+            Ok(()) => crate::log::debug(format_args!(
                 "inserted {rows} rows into {} in {:?}",
                 target.table,
                 started.elapsed()
             )),
-            Err(e) => log::warn(format_args!(
+            Err(e) => crate::log::warn(format_args!(
                 "{e} ({rows} rows, {} requests told to retry)",
                 acks.len()
             )),
@@ -227,19 +227,6 @@ fn percent_encode(s: &str, out: &mut String) {
             out.push(b as char);
         } else {
             let _ = write!(out, "%{b:02X}");
-        }
-    }
-}
-
-/// Plain log lines on stderr (the telemetry issue brings structured logs and metrics).
-pub(crate) mod log {
-    pub fn warn(msg: std::fmt::Arguments<'_>) {
-        eprintln!("sluice: warning: {msg}");
-    }
-
-    pub fn debug(msg: std::fmt::Arguments<'_>) {
-        if std::env::var_os("SLUICE_DEBUG").is_some() {
-            eprintln!("sluice: {msg}");
         }
     }
 }
