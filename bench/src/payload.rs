@@ -1,11 +1,18 @@
 //! Realistic OTLP payloads for benches and load generation.
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{
     AnyValue, InstrumentationScope, KeyValue, any_value::Value,
 };
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+use opentelemetry_proto::tonic::metrics::v1::{
+    Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram,
+    HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary,
+    SummaryDataPoint, exemplar, exponential_histogram_data_point::Buckets, metric::Data,
+    number_data_point, summary_data_point::ValueAtQuantile,
+};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span};
 
@@ -144,6 +151,153 @@ pub fn traces_request(spans: usize) -> ExportTraceServiceRequest {
                 schema_url: String::new(),
             }],
             schema_url: "https://opentelemetry.io/schemas/1.26.0".into(),
+        }],
+    }
+}
+
+/// A metrics request: `metrics` metrics of `points` data points each, the kinds mixed
+/// in turn (gauge, sum, histogram with 10 buckets, exponential histogram with 16
+/// buckets, summary with 3 quantiles), each point with three attributes and every
+/// tenth with an exemplar, under one Kubernetes-style resource, as an SDK's periodic
+/// export of a busy service looks.
+pub fn metrics_request(metrics: usize, points: usize) -> ExportMetricsServiceRequest {
+    let t0 = 1_700_000_000_000_000_000u64;
+    let attrs = |p: usize| {
+        vec![
+            kv("http.request.method", s(["GET", "POST", "PUT"][p % 3])),
+            kv(
+                "http.route",
+                s(["/api/cart", "/api/checkout", "/api/items/{id}"][p % 3]),
+            ),
+            kv(
+                "http.response.status_code",
+                Value::IntValue(200 + (p % 4) as i64),
+            ),
+        ]
+    };
+    let exemplars = |p: usize| {
+        if p % 10 == 0 {
+            vec![Exemplar {
+                time_unix_nano: t0 + p as u64,
+                value: Some(exemplar::Value::AsDouble(0.5 * p as f64)),
+                span_id: id(8, 3, p),
+                trace_id: id(16, 5, p),
+                ..Default::default()
+            }]
+        } else {
+            Vec::new()
+        }
+    };
+    let metric_list = (0..metrics)
+        .map(|m| {
+            let (start, time) = (t0, t0 + 60_000_000_000 + m as u64);
+            let data = match m % 5 {
+                0 => Data::Gauge(Gauge {
+                    data_points: (0..points)
+                        .map(|p| NumberDataPoint {
+                            attributes: attrs(p),
+                            start_time_unix_nano: start,
+                            time_unix_nano: time,
+                            value: Some(number_data_point::Value::AsDouble(p as f64 * 1.25)),
+                            exemplars: exemplars(p),
+                            ..Default::default()
+                        })
+                        .collect(),
+                }),
+                1 => Data::Sum(Sum {
+                    data_points: (0..points)
+                        .map(|p| NumberDataPoint {
+                            attributes: attrs(p),
+                            start_time_unix_nano: start,
+                            time_unix_nano: time,
+                            value: Some(number_data_point::Value::AsInt((m * p) as i64)),
+                            exemplars: exemplars(p),
+                            ..Default::default()
+                        })
+                        .collect(),
+                    aggregation_temporality: 2,
+                    is_monotonic: true,
+                }),
+                2 => Data::Histogram(Histogram {
+                    data_points: (0..points)
+                        .map(|p| HistogramDataPoint {
+                            attributes: attrs(p),
+                            start_time_unix_nano: start,
+                            time_unix_nano: time,
+                            count: 100 + p as u64,
+                            sum: Some(1234.5),
+                            bucket_counts: (0..11).map(|b| (b * p) as u64).collect(),
+                            explicit_bounds: vec![
+                                5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0,
+                            ],
+                            exemplars: exemplars(p),
+                            min: Some(0.5),
+                            max: Some(999.0),
+                            ..Default::default()
+                        })
+                        .collect(),
+                    aggregation_temporality: 2,
+                }),
+                3 => Data::ExponentialHistogram(ExponentialHistogram {
+                    data_points: (0..points)
+                        .map(|p| ExponentialHistogramDataPoint {
+                            attributes: attrs(p),
+                            start_time_unix_nano: start,
+                            time_unix_nano: time,
+                            count: 100 + p as u64,
+                            sum: Some(1234.5),
+                            scale: 3,
+                            zero_count: 1,
+                            positive: Some(Buckets {
+                                offset: 10,
+                                bucket_counts: (0..16).map(|b| (b + p) as u64).collect(),
+                            }),
+                            exemplars: exemplars(p),
+                            min: Some(0.5),
+                            max: Some(999.0),
+                            ..Default::default()
+                        })
+                        .collect(),
+                    aggregation_temporality: 1,
+                }),
+                _ => Data::Summary(Summary {
+                    data_points: (0..points)
+                        .map(|p| SummaryDataPoint {
+                            attributes: attrs(p),
+                            start_time_unix_nano: start,
+                            time_unix_nano: time,
+                            count: 100 + p as u64,
+                            sum: 1234.5,
+                            quantile_values: [0.5, 0.9, 0.99]
+                                .iter()
+                                .map(|&q| ValueAtQuantile {
+                                    quantile: q,
+                                    value: q * 100.0,
+                                })
+                                .collect(),
+                            ..Default::default()
+                        })
+                        .collect(),
+                }),
+            };
+            Metric {
+                name: format!("http.server.metric_{m}"),
+                description: "Duration of HTTP server requests.".into(),
+                unit: "ms".into(),
+                data: Some(data),
+                ..Default::default()
+            }
+        })
+        .collect();
+    ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            resource: Some(resource()),
+            scope_metrics: vec![ScopeMetrics {
+                scope: Some(scope()),
+                metrics: metric_list,
+                schema_url: String::new(),
+            }],
+            schema_url: String::new(),
         }],
     }
 }

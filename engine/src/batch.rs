@@ -14,9 +14,11 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 use wire::columns::logs::{LogRows, LogsBatch};
+use wire::columns::metrics::MetricsBatch;
 use wire::columns::traces::TracesBatch;
 use wire::compress::BlockCodec;
 use wire::rowbinary::logs::{LogColumn, encode_logs};
+use wire::rowbinary::metrics::MetricColumn;
 use wire::rowbinary::traces::{TraceColumn, encode_traces};
 use wire::tables::Table;
 
@@ -57,6 +59,9 @@ pub struct BatchPolicy {
     pub sessions_columns: Vec<LogColumn>,
     /// Columns of the `otel_traces` INSERT.
     pub traces_columns: Vec<TraceColumn>,
+    /// Columns of each metric table's INSERT (in the order of
+    /// [`wire::rowbinary::metrics::TABLES`]).
+    pub metrics_columns: [Vec<MetricColumn>; 5],
     pub codec: Option<BlockCodec>,
 }
 
@@ -65,6 +70,7 @@ pub struct BatchPolicy {
 pub struct ShardBatches {
     pub logs: LogsBatch,
     pub traces: TracesBatch,
+    pub metrics: MetricsBatch,
     acks: PerTable<Vec<Ack>>,
     /// When the oldest record now in the batches arrived.
     oldest: Option<Instant>,
@@ -92,13 +98,14 @@ impl ShardBatches {
 
     /// Records waiting, all signals.
     pub fn rows(&self) -> usize {
-        self.logs.rows() + self.traces.rows()
+        self.logs.rows() + self.traces.rows() + self.metrics.rows()
     }
 
     /// Whether the batches must be sealed now (size), or at `now` (age).
     pub fn due(&self, policy: &BatchPolicy, now: Instant) -> bool {
         self.rows() >= policy.max_rows
-            || self.logs.byte_len() + self.traces.byte_len() >= policy.max_bytes
+            || self.logs.byte_len() + self.traces.byte_len() + self.metrics.byte_len()
+                >= policy.max_bytes
             || self
                 .oldest
                 .is_some_and(|t| now.duration_since(t) >= policy.max_age)
@@ -129,8 +136,21 @@ impl ShardBatches {
                 chunk(body, spans, policy.codec, &mut self.acks[Table::Traces]),
             ));
         }
+        let points = self.metrics.points();
+        for (t, &table) in wire::rowbinary::metrics::TABLES.iter().enumerate() {
+            if points[t] > 0 {
+                let mut body = Vec::with_capacity(self.metrics.byte_len() / 2);
+                let columns = &policy.metrics_columns[t];
+                wire::rowbinary::metrics::encode_table(&self.metrics, table, columns, &mut body);
+                sealed.push((
+                    table,
+                    chunk(body, points[t], policy.codec, &mut self.acks[table]),
+                ));
+            }
+        }
         self.logs.clear();
         self.traces.clear();
+        self.metrics.clear();
         self.oldest = None;
         sealed
     }

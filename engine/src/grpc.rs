@@ -49,6 +49,7 @@ pub const ACCEPT_ENCODING: &str = "identity,gzip,zstd,deflate";
 
 const LOGS_EXPORT: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 const TRACES_EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+const METRICS_EXPORT: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
 
 /// A gRPC failure, before it is written as a response.
 #[derive(Debug)]
@@ -145,6 +146,7 @@ async fn export(shard: &Rc<Shard>, request: Request<h2::RecvStream>) -> Result<(
     let signal = match parts.uri.path() {
         LOGS_EXPORT => Signal::Logs,
         TRACES_EXPORT => Signal::Traces,
+        METRICS_EXPORT => Signal::Metrics,
         path => {
             return Err(Status::new(
                 Code::Unimplemented,

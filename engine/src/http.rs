@@ -124,6 +124,7 @@ async fn export(shard: &Rc<Shard>, req: Request<Incoming>) -> Result<(), Failure
     let signal = match req.uri().path() {
         "/v1/logs" => Signal::Logs,
         "/v1/traces" => Signal::Traces,
+        "/v1/metrics" => Signal::Metrics,
         path => {
             return Err(fail(
                 StatusCode::NOT_FOUND,

@@ -10,3 +10,7 @@ pub fn debug(msg: std::fmt::Arguments<'_>) {
         eprintln!("sluice: {msg}");
     }
 }
+
+pub fn info(msg: std::fmt::Arguments<'_>) {
+    eprintln!("sluice: {msg}");
+}

@@ -27,6 +27,7 @@ use serde::Deserialize;
 use tokio::sync::watch;
 use wire::compress::BlockCodec;
 use wire::rowbinary::logs::LogColumn;
+use wire::rowbinary::metrics::{MetricColumn, TABLES as METRIC_TABLES, columns_of};
 use wire::rowbinary::traces::TraceColumn;
 use wire::tables::Table;
 
@@ -92,15 +93,26 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
 
-    let (logs, sessions, traces) = main_rt.block_on(async {
+    let (logs, sessions, traces, metrics) = main_rt.block_on(async {
         let logs = stored_columns(&endpoint, &database, "otel_logs").await?;
         let sessions = stored_columns(&endpoint, &database, "hyperdx_sessions").await?;
         let traces = stored_columns(&endpoint, &database, "otel_traces").await?;
-        anyhow::Ok((logs, sessions, traces))
+        let mut metrics = Vec::with_capacity(METRIC_TABLES.len());
+        for table in METRIC_TABLES {
+            metrics.push(stored_columns(&endpoint, &database, table.default_name()).await?);
+        }
+        anyhow::Ok((logs, sessions, traces, metrics))
     })?;
     let logs_columns = pick(&LogColumn::ALL, LogColumn::name, &logs);
     let sessions_columns = pick(&LogColumn::ALL, LogColumn::name, &sessions);
     let traces_columns = pick(&TraceColumn::ALL, TraceColumn::name, &traces);
+    let metrics_columns: [Vec<MetricColumn>; 5] = std::array::from_fn(|t| {
+        pick(
+            columns_of(METRIC_TABLES[t]),
+            MetricColumn::name,
+            &metrics[t],
+        )
+    });
 
     let interval = Duration::from_millis(config.batch.max_age_ms);
     let (codec, compressed) = match config.clickhouse.compression.as_str() {
@@ -122,7 +134,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let trace_names = traces_columns.iter().map(|c| c.name()).collect();
     let mut sinks = crate::batch::PerTable::default();
     let mut sink_threads = Vec::new();
-    for (table, name, columns) in [
+    let metric_names = |t: usize| metrics_columns[t].iter().map(|c| c.name()).collect();
+    let mut targets = vec![
         (Table::Logs, "otel_logs", log_names(&logs_columns)),
         (
             Table::Sessions,
@@ -130,7 +143,11 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             log_names(&sessions_columns),
         ),
         (Table::Traces, "otel_traces", trace_names),
-    ] {
+    ];
+    for (t, table) in METRIC_TABLES.into_iter().enumerate() {
+        targets.push((table, table.default_name(), metric_names(t)));
+    }
+    for (table, name, columns) in targets {
         let (sink, thread) = spawn(target(name, columns))
             .with_context(|| format!("cannot start the {name} inserter"))?;
         sinks[table] = Some(sink);
@@ -145,6 +162,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             logs_columns,
             sessions_columns,
             traces_columns,
+            metrics_columns,
             codec,
         },
         logs: config.logs.options(),

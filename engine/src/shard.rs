@@ -50,11 +50,12 @@ pub enum Format {
     Json,
 }
 
-/// The OTLP signals (metrics arrive with their issue).
+/// The OTLP signals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Signal {
     Logs,
     Traces,
+    Metrics,
 }
 
 /// Why a request was not stored.
@@ -77,6 +78,9 @@ pub struct Shard {
     pub shared: Arc<Shared>,
     batches: RefCell<ShardBatches>,
     sealed_in_flight: Cell<usize>,
+    /// Metrics that wrote no row (no data points, or a data kind sluice does not
+    /// know): counted, not errors; reported when the shard stops.
+    skipped_metrics: Cell<u64>,
 }
 
 impl Shard {
@@ -86,6 +90,7 @@ impl Shard {
             shared,
             batches: RefCell::new(ShardBatches::default()),
             sealed_in_flight: Cell::new(0),
+            skipped_metrics: Cell::new(0),
         })
     }
 
@@ -121,6 +126,23 @@ impl Shard {
                             .map_err(|e| IngestError::Json(e.to_string()))?,
                     };
                     b.added(&[(Table::Traces, n.spans)])
+                }
+                Signal::Metrics => {
+                    let n = match format {
+                        Format::Protobuf => {
+                            wire::otlp::metrics::decode_metrics(body, &mut b.metrics)?
+                        }
+                        Format::Json => wire::otlp::json::decode_metrics_json(body, &mut b.metrics)
+                            .map_err(|e| IngestError::Json(e.to_string()))?,
+                    };
+                    if n.skipped > 0 {
+                        self.skipped_metrics
+                            .set(self.skipped_metrics.get() + n.skipped as u64);
+                    }
+                    let tables = wire::rowbinary::metrics::TABLES;
+                    let rows: [(Table, usize); 5] =
+                        std::array::from_fn(|t| (tables[t], n.points[t]));
+                    b.added(&rows)
                 }
             };
             (waits, b.due(&self.shared.policy, Instant::now()))
@@ -242,6 +264,12 @@ pub fn run(
         // Stopped: the age timer sealed the last batch; wait until it is handed over.
         while shard.sealed_in_flight() > 0 {
             tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let skipped = shard.skipped_metrics.get();
+        if skipped > 0 {
+            crate::log::info(format_args!(
+                "shard {shard_id}: skipped {skipped} metrics without data points or with an unknown data kind"
+            ));
         }
     });
 }

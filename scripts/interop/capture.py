@@ -1,9 +1,9 @@
-"""A tiny OTLP logs and traces receiver that keeps every request body as it came off the wire.
+"""A tiny OTLP logs, traces and metrics receiver that keeps every request body as it came off the wire.
 
 OTLP/gRPC (grpcio; the body is handed over undecoded, after grpc-encoding is undone) and
-OTLP/HTTP (http.server; POST /v1/logs or /v1/traces, protobuf or JSON, Content-Encoding gzip/deflate undone).
+OTLP/HTTP (http.server; POST /v1/logs, /v1/traces or /v1/metrics, protobuf or JSON, Content-Encoding gzip/deflate undone).
 It answers every request with success. `decode()` turns a captured body into an
-ExportLogsServiceRequest (opentelemetry-proto), reading OTLP/JSON by the OTLP spec's rules
+ExportLogsServiceRequest (ExportTraceServiceRequest, ExportMetricsServiceRequest) (opentelemetry-proto), reading OTLP/JSON by the OTLP spec's rules
 (hex trace/span ids, enums as numbers).
 
 Standalone, to look at what a client sends:
@@ -23,16 +23,20 @@ from concurrent import futures
 import grpc
 from google.protobuf import json_format
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 LOGS_SERVICE = "opentelemetry.proto.collector.logs.v1.LogsService"
 TRACES_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
+METRICS_SERVICE = "opentelemetry.proto.collector.metrics.v1.MetricsService"
 # signal -> (gRPC service, HTTP path, request message, response message)
 SIGNALS = {
     "logs": (LOGS_SERVICE, "/v1/logs", logs_service_pb2.ExportLogsServiceRequest,
              logs_service_pb2.ExportLogsServiceResponse),
     "traces": (TRACES_SERVICE, "/v1/traces", trace_service_pb2.ExportTraceServiceRequest,
                trace_service_pb2.ExportTraceServiceResponse),
+    "metrics": (METRICS_SERVICE, "/v1/metrics", metrics_service_pb2.ExportMetricsServiceRequest,
+                metrics_service_pb2.ExportMetricsServiceResponse),
 }
 
 
@@ -179,7 +183,8 @@ def _hex_ids_to_base64(node):
 
 
 def decode(body, is_json, notes=None, signal="logs"):
-    """A captured body as an ExportLogsServiceRequest (ExportTraceServiceRequest for traces). OTLP/JSON fields with unknown names are
+    """A captured body as an ExportLogsServiceRequest (ExportTraceServiceRequest for traces,
+    ExportMetricsServiceRequest for metrics). OTLP/JSON fields with unknown names are
     ignored, as the OTLP spec tells receivers to; `notes` (a list) collects what was ignored."""
     message = SIGNALS[signal][2]
     msg = message()
@@ -203,7 +208,7 @@ def main():
     import os
     import time
 
-    p = argparse.ArgumentParser(description="capture OTLP logs and traces requests into files")
+    p = argparse.ArgumentParser(description="capture OTLP logs, traces and metrics requests into files")
     p.add_argument("--grpc-port", type=int, default=4317)
     p.add_argument("--http-port", type=int, default=4318)
     p.add_argument("--out", required=True)

@@ -198,7 +198,7 @@ def test_compare_duplicates_and_types():
 
 
 CAPTURED = sorted(p for p in glob.glob(os.path.join(HERE, "captured", "*"))
-                  if not os.path.basename(p).startswith("traces-"))  # test_expected_traces.py
+                  if not os.path.basename(p).startswith(("traces-", "metrics-")))  # test_expected_{traces,metrics}.py
 
 
 @pytest.mark.skipif(not CAPTURED, reason="no captured payloads yet (run --capture-only --update-captured)")

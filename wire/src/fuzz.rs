@@ -8,16 +8,20 @@
 //! - differentially, against `prost` with the `opentelemetry-proto` types: when prost
 //!   accepts the bytes, sluice accepts them too unless they break one of sluice's
 //!   documented limits (trace / span ids of the wrong length, which pdata refuses too;
-//!   values nested deeper than `value::MAX_DEPTH`), and both see the same records.
+//!   values nested deeper than `value::MAX_DEPTH`), and both see the same records
+//!   (for metrics: the same points in each table, the same metrics skipped).
 
 use prost::Message;
 
 use crate::columns::logs::LogsBatch;
+use crate::columns::metrics::MetricsBatch;
 use crate::columns::traces::TracesBatch;
 use crate::otlp::logs::{LogsOptions, decode_logs};
+use crate::otlp::metrics::{MetricsDecoded, decode_metrics};
 use crate::otlp::traces::decode_traces;
 use crate::proto::{DecodeError, ErrorKind};
 use crate::rowbinary::logs::{LogColumn, encode_logs};
+use crate::rowbinary::metrics::{TABLES, columns_of, encode_table};
 use crate::rowbinary::traces::{TraceColumn, encode_traces};
 
 /// Whether a refusal is one of sluice's documented limits (prost has none of them).
@@ -123,6 +127,88 @@ pub fn traces_protobuf(data: &[u8]) {
     }
 }
 
+/// A request to fill the metrics batch with first: one gauge point with an exemplar.
+fn seed_metrics() -> MetricsBatch {
+    let mut b = MetricsBatch::default();
+    // resource_metrics { scope_metrics { metrics { name: "m" gauge { data_points {
+    //   as_double: 1.0 exemplars { as_int: 2 } } } } } }
+    let seed = [
+        0x0a, 0x1f, 0x12, 0x1d, 0x12, 0x1b, 0x0a, 0x01, 0x6d, 0x2a, 0x16, 0x0a, 0x14, 0x21, 0, 0,
+        0, 0, 0, 0, 0xf0, 0x3f, 0x2a, 0x09, 0x31, 2, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    let n = decode_metrics(&seed, &mut b).expect("the seed decodes");
+    assert_eq!(n.points, [1, 0, 0, 0, 0]);
+    b
+}
+
+/// The points of every metric table encode to RowBinary.
+fn encode_metrics(batch: &MetricsBatch) {
+    let mut out = Vec::new();
+    for table in TABLES {
+        encode_table(batch, table, columns_of(table), &mut out);
+    }
+}
+
+/// What prost's reading of a request must decode to: the points per table (in the
+/// order of [`MetricsBatch::points`]) and the metrics with none.
+fn metrics_of(
+    r: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
+) -> MetricsDecoded {
+    use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+    let mut want = MetricsDecoded::default();
+    let metrics = r
+        .resource_metrics
+        .iter()
+        .flat_map(|rm| &rm.scope_metrics)
+        .flat_map(|sm| &sm.metrics);
+    for m in metrics {
+        let (table, points) = match &m.data {
+            None => (0, 0),
+            Some(Data::Gauge(g)) => (0, g.data_points.len()),
+            Some(Data::Sum(s)) => (1, s.data_points.len()),
+            Some(Data::Histogram(h)) => (2, h.data_points.len()),
+            Some(Data::ExponentialHistogram(h)) => (3, h.data_points.len()),
+            Some(Data::Summary(s)) => (4, s.data_points.len()),
+        };
+        want.points[table] += points;
+        want.skipped += usize::from(points == 0);
+    }
+    want
+}
+
+/// `ExportMetricsServiceRequest` protobuf.
+pub fn metrics_protobuf(data: &[u8]) {
+    let mut batch = seed_metrics();
+    let before = (batch.mark(), batch.byte_len());
+    let reference =
+        opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest::decode(
+            data,
+        );
+    match decode_metrics(data, &mut batch) {
+        Ok(n) => {
+            if let Ok(r) = &reference {
+                assert_eq!(
+                    n,
+                    metrics_of(r),
+                    "points or skipped metrics differ from prost"
+                );
+            }
+            encode_metrics(&batch);
+        }
+        Err(e) => {
+            assert_eq!(
+                (batch.mark(), batch.byte_len()),
+                before,
+                "a failed request changed the batch"
+            );
+            assert!(
+                reference.is_err() || documented_limit(&e),
+                "prost accepts what sluice refuses: {e}"
+            );
+        }
+    }
+}
+
 /// OTLP/JSON logs: no panic; a failure leaves the batch as it was.
 pub fn logs_json(data: &[u8]) {
     let mut batch = seed_logs();
@@ -145,6 +231,24 @@ pub fn traces_json(data: &[u8]) {
             (0, 0),
             "a failed request changed the batch"
         );
+    }
+}
+
+/// OTLP/JSON metrics: no panic; whatever decoded encodes; a failure leaves the batch
+/// as it was.
+pub fn metrics_json(data: &[u8]) {
+    let mut batch = seed_metrics();
+    let before = (batch.mark(), batch.byte_len());
+    match crate::otlp::json::decode_metrics_json(data, &mut batch) {
+        Ok(n) => {
+            assert_eq!(batch.rows(), 1 + n.total());
+            encode_metrics(&batch);
+        }
+        Err(_) => assert_eq!(
+            (batch.mark(), batch.byte_len()),
+            before,
+            "a failed request changed the batch"
+        ),
     }
 }
 

@@ -13,6 +13,7 @@
 mod cli;
 mod gateway;
 mod ingest;
+mod metrics;
 mod schema;
 mod support;
 mod traces;

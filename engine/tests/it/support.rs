@@ -42,3 +42,23 @@ pub async fn drop_database(endpoint: &Endpoint, database: &str) {
 
 /// The vendored copy of the schema contract, `shared/schema/clickstack-columns.tsv`.
 pub const COLUMNS_TSV: &str = include_str!("../data/clickstack-columns.tsv");
+
+/// An OTLP attribute with a string value.
+pub fn kv(key: &str, v: &str) -> opentelemetry_proto::tonic::common::v1::KeyValue {
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue {
+            value: Some(Value::StringValue(v.into())),
+        }),
+        ..Default::default()
+    }
+}
+
+/// Now, in ns since the epoch (test rows must be recent: the tables have TTLs).
+pub fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_nanos() as u64
+}

@@ -17,6 +17,7 @@
 //!   [`truncate`](Strings::truncate) back to it on error.
 
 pub mod logs;
+pub mod metrics;
 pub mod traces;
 
 /// A column of strings: all bytes in one arena, the end offset of each row.
@@ -230,13 +231,15 @@ pub struct Resources {
     pub attributes: Maps,
 }
 
-/// Scope-level values, one row per OTLP `ScopeLogs` / `ScopeSpans`.
+/// Scope-level values, one row per OTLP `ScopeLogs` / `ScopeSpans` / `ScopeMetrics`.
 #[derive(Clone, Debug, Default)]
 pub struct Scopes {
     pub name: Strings,
     pub version: Strings,
     pub schema_url: Strings,
     pub attributes: Maps,
+    /// `ScopeDroppedAttrCount` (the metric tables have the column).
+    pub dropped_attributes: Vec<u32>,
 }
 
 impl Resources {
@@ -282,11 +285,13 @@ impl Scopes {
         self.version.truncate(rows);
         self.schema_url.truncate(rows);
         self.attributes.truncate(rows);
+        self.dropped_attributes.truncate(rows);
     }
 
     /// Approximate bytes held.
     pub fn byte_len(&self) -> usize {
-        self.name.byte_len()
+        self.dropped_attributes.len() * 4
+            + self.name.byte_len()
             + self.version.byte_len()
             + self.schema_url.byte_len()
             + self.attributes.byte_len()

@@ -15,7 +15,7 @@ use crate::proto::{DecodeError, ErrorKind, Reader, WireType};
 pub const SERVICE_NAME: &str = "service.name";
 
 /// Reads the resource (field 1) and schema URL (field 3) of a `ResourceLogs` /
-/// `ResourceSpans` message into a new resource row; returns the row's index. The
+/// `ResourceSpans` / `ResourceMetrics` message into a new resource row; returns the row's index. The
 /// signal's own field 2 (its scopes) is checked for its wire type and skipped.
 pub(crate) fn read_resource<'a>(
     mut r: Reader<'a>,
@@ -55,7 +55,7 @@ fn resource<'a>(
 }
 
 /// Reads the scope (field 1) and schema URL (field 3) of a `ScopeLogs` /
-/// `ScopeSpans` message into a new scope row; returns the row's index. Field 2 (the
+/// `ScopeSpans` / `ScopeMetrics` message into a new scope row; returns the row's index. Field 2 (the
 /// records) is checked for its wire type and skipped.
 pub(crate) fn read_scope<'a>(mut r: Reader<'a>, out: &mut Scopes) -> Result<usize, DecodeError> {
     let mut row = ScopeRow::start(out);
@@ -85,7 +85,8 @@ fn scope<'a>(
                 let (key, value) = parse_key_value(r.message()?)?;
                 ScopeRow::attribute(out, key, &value)?;
             }
-            (4, WireType::Varint) => drop(r.varint()?),
+            // A `uint32`: the low 32 bits of the varint, as protobuf truncates it.
+            (4, WireType::Varint) => row.dropped_attributes = r.varint()? as u32,
             (1..=4, w) => return Err(r.wrong_type(field, w)),
             (_, w) => r.skip(w)?,
         }
@@ -182,6 +183,8 @@ pub(crate) struct ScopeRow<'v> {
     pub name: &'v str,
     pub version: &'v str,
     pub schema_url: &'v str,
+    /// `InstrumentationScope.dropped_attributes_count`.
+    pub dropped_attributes: u32,
 }
 
 impl<'v> ScopeRow<'v> {
@@ -193,6 +196,7 @@ impl<'v> ScopeRow<'v> {
             name: "",
             version: "",
             schema_url: "",
+            dropped_attributes: 0,
         }
     }
 
@@ -212,5 +216,6 @@ impl<'v> ScopeRow<'v> {
         s.name.push(self.name.as_bytes());
         s.version.push(self.version.as_bytes());
         s.schema_url.push(self.schema_url.as_bytes());
+        s.dropped_attributes.push(self.dropped_attributes);
     }
 }

@@ -6,6 +6,7 @@
 //! | `common` | `Resource`, `InstrumentationScope` and ids: the rows every signal shares |
 //! | [`json`] | OTLP/JSON → the same columns as the protobuf decoders |
 //! | [`logs`] | `ExportLogsServiceRequest` protobuf → `otel_logs` / `hyperdx_sessions` columns |
+//! | [`metrics`] | `ExportMetricsServiceRequest` protobuf → the five `otel_metrics_*` tables' columns |
 //! | [`traces`] | `ExportTraceServiceRequest` protobuf → `otel_traces` columns |
 //! | [`value`] | `AnyValue` as the OTel collector stringifies it (`pcommon.Value.AsString`) |
 //! | `testgen` | tests only: prost strategies for OTLP messages, a Go model of `AsString` |
@@ -14,6 +15,7 @@ pub mod clickstack;
 pub(crate) mod common;
 pub mod json;
 pub mod logs;
+pub mod metrics;
 #[cfg(test)]
 pub(crate) mod testgen;
 pub mod traces;

@@ -1,9 +1,11 @@
 //! Test generators shared by the OTLP decoder tests: proptest strategies for
 //! `opentelemetry-proto` (prost) values (attributes, resources, scopes, spans, trace
-//! requests) and for damage to encoded requests; the cells a reference mapping and a
-//! decoder's columns are compared as; and a model of what the Go collector makes of
-//! an `AnyValue` (`pcommon.Value.AsString`), written from Go's rules rather than from
-//! sluice's code, so that the two can be checked against each other.
+//! requests, metric requests of all five kinds) and for damage to encoded requests;
+//! the cells a reference mapping and a decoder's columns are compared as (numbers,
+//! doubles and arrays of them bit for bit, bytes, strings, maps); and a model of
+//! what the Go collector makes of an `AnyValue` (`pcommon.Value.AsString`), written
+//! from Go's rules rather than from sluice's code, so that the two can be checked
+//! against each other.
 //!
 //! The model's arrays and kvlists are `serde_json` values, compared with what sluice
 //! wrote after serde_json has read it back ([`GoString::matches`]): the text must be
@@ -20,9 +22,11 @@ use proptest::prelude::*;
 use serde_json::Value as Json;
 
 mod cells;
+mod metrics;
 mod requests;
 
 pub(crate) use cells::*;
+pub(crate) use metrics::*;
 pub(crate) use requests::*;
 
 // ---- strategies ----

@@ -16,6 +16,7 @@
 //! here allocates per row.
 
 pub mod logs;
+pub mod metrics;
 pub mod traces;
 
 use crate::columns::Maps;

@@ -9,7 +9,7 @@
 //! (`Logger::create_log_record` / `emit`); one `SdkLoggerProvider` per resource in cases.json.
 //! Exits 1 when any export failed: the batch processor only logs export errors, so the exporter
 //! is wrapped and its results are checked. `--signal traces` sends trace_cases.json as spans
-//! instead (traces.rs).
+//! instead (traces.rs), `--signal metrics` metric_cases.json as metrics (metrics.rs).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -28,6 +28,7 @@ use opentelemetry_sdk::logs::{
 use opentelemetry_sdk::Resource;
 use serde_json::Value as Json;
 
+mod metrics;
 mod traces;
 
 struct Args {
@@ -46,7 +47,7 @@ fn note(msg: &str) {
 }
 
 fn usage() -> ! {
-    note("usage: send_logs --protocol grpc|http --endpoint URL [--gzip] --run-id ID [--base-time NS] [--timeout S] [--cases FILE] [--signal logs|traces]");
+    note("usage: send_logs --protocol grpc|http --endpoint URL [--gzip] --run-id ID [--base-time NS] [--timeout S] [--cases FILE] [--signal logs|traces|metrics]");
     std::process::exit(2);
 }
 
@@ -83,6 +84,8 @@ fn parse_args() -> Args {
     }
     if args.signal == "traces" {
         args.cases = concat!(env!("CARGO_MANIFEST_DIR"), "/../trace_cases.json").to_string();
+    } else if args.signal == "metrics" {
+        args.cases = concat!(env!("CARGO_MANIFEST_DIR"), "/../metric_cases.json").to_string();
     } else if args.signal != "logs" {
         usage();
     }
@@ -312,8 +315,12 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    if args.signal == "traces" {
-        let ok = traces::run(&args, &cases, &runtime, &at);
+    if args.signal == "traces" || args.signal == "metrics" {
+        let ok = if args.signal == "traces" {
+            traces::run(&args, &cases, &runtime, &at)
+        } else {
+            metrics::run(&args, &cases, &runtime)
+        };
         runtime.shutdown_timeout(Duration::from_secs(1));
         if !ok {
             note("FAILED: at least one export did not succeed");

@@ -4,6 +4,7 @@
 use serde::de::MapAccess;
 
 use crate::otlp::common::{ResourceRow, ScopeRow, service_name};
+use crate::otlp::metrics::{Kind, attribute, exemplar_attribute};
 use crate::otlp::traces::{event_attribute, link_attribute, span_attribute};
 use crate::otlp::value::MAX_DEPTH;
 
@@ -68,6 +69,13 @@ pub(super) enum To {
     Event,
     /// Straight into the span link being read.
     Link,
+    /// Straight into the data point being read, in the table of its kind.
+    Point(Kind),
+    /// Straight into the exemplar being read, of a point of that kind
+    /// (`filteredAttributes`).
+    Exemplar(Kind),
+    /// Nowhere: read (so a bad one is refused) and dropped (`Metric.metadata`).
+    Dropped,
     /// Into the kvlist being read: an [`Node::Entry`] each.
     Kvlist,
 }
@@ -144,6 +152,16 @@ impl<'a> Element<'a> for KeyValues {
                 }
                 ctx.tape.truncate(kv.mark);
             }
+            To::Point(kind) | To::Exemplar(kind) => {
+                let (key, value) = (ctx.tape.text(kv.key), ctx.tape.value(value));
+                let out = ctx.out.metrics();
+                match self.to {
+                    To::Point(_) => attribute(kind.attributes(out), key, &value)?,
+                    _ => exemplar_attribute(kind.exemplars(out), key, &value)?,
+                }
+                ctx.tape.truncate(kv.mark);
+            }
+            To::Dropped => ctx.tape.truncate(kv.mark),
             To::Record => ctx.attrs.push((kv.key, value)),
             To::Kvlist => {
                 let end = ctx.tape.len();

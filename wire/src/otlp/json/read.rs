@@ -22,6 +22,7 @@ use core::marker::PhantomData;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::columns::logs::LogsBatch;
+use crate::columns::metrics::MetricsBatch;
 use crate::columns::traces::TracesBatch;
 use crate::columns::{Resources, Scopes};
 use crate::otlp::logs::LogsOptions;
@@ -34,6 +35,8 @@ use super::tape::{Tape, Text};
 pub(super) enum Out<'o> {
     Logs(&'o mut LogsBatch, &'o LogsOptions),
     Traces(&'o mut TracesBatch),
+    /// The batch, and the metrics skipped so far (no data points, or no known kind).
+    Metrics(&'o mut MetricsBatch, usize),
 }
 
 impl Out<'_> {
@@ -42,6 +45,7 @@ impl Out<'_> {
         match self {
             Out::Logs(b, _) => &mut b.resources,
             Out::Traces(b) => &mut b.resources,
+            Out::Metrics(b, _) => &mut b.resources,
         }
     }
 
@@ -50,16 +54,17 @@ impl Out<'_> {
         match self {
             Out::Logs(b, _) => &mut b.scopes,
             Out::Traces(b) => &mut b.scopes,
+            Out::Metrics(b, _) => &mut b.scopes,
         }
     }
 
     /// The logs batch. Only the logs request's objects call it, and only
     /// [`decode_logs_json`](super::decode_logs_json) reads that request, into
-    /// `Out::Logs`: the other arm cannot be reached from any input.
+    /// `Out::Logs`: the other arms cannot be reached from any input.
     pub fn logs(&mut self) -> (&mut LogsBatch, &LogsOptions) {
         match self {
             Out::Logs(b, opts) => (b, opts),
-            Out::Traces(_) => unreachable!("a logs object read into a traces batch"),
+            _ => unreachable!("a logs object read into another signal's batch"),
         }
     }
 
@@ -67,7 +72,20 @@ impl Out<'_> {
     pub fn traces(&mut self) -> &mut TracesBatch {
         match self {
             Out::Traces(b) => b,
-            Out::Logs(..) => unreachable!("a traces object read into a logs batch"),
+            _ => unreachable!("a traces object read into another signal's batch"),
+        }
+    }
+
+    /// The metrics batch (as [`logs`](Self::logs), for the metrics request).
+    pub fn metrics(&mut self) -> &mut MetricsBatch {
+        self.metrics_and_skipped().0
+    }
+
+    /// The metrics batch and the count of metrics skipped so far.
+    pub fn metrics_and_skipped(&mut self) -> (&mut MetricsBatch, &mut usize) {
+        match self {
+            Out::Metrics(b, skipped) => (b, skipped),
+            _ => unreachable!("a metrics object read into another signal's batch"),
         }
     }
 }
@@ -113,6 +131,17 @@ impl<'a, 'o> Ctx<'a, 'o> {
     pub fn fail<E: de::Error>(&mut self, kind: JsonErrorKind, value: Option<String>) -> E {
         self.failure = Some((kind, value));
         E::custom(format_args!("{kind:?}"))
+    }
+
+    /// Steps into `seg` for the error path (a reader of its own lists' elements does;
+    /// [`ObjectSeed`] and [`ListSeed`] step into fields and elements themselves).
+    pub fn enter(&mut self, seg: Seg) {
+        self.path.push(seg);
+    }
+
+    /// Steps out of what [`enter`](Self::enter) stepped into, once it is read.
+    pub fn leave(&mut self) {
+        self.path.pop();
     }
 
     /// The error for a request that serde_json stopped with `e`.

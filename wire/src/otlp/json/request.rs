@@ -1,7 +1,8 @@
 //! The request, resource and scope messages every signal shares
 //! (`Export*ServiceRequest`, `Resource*`, `Scope*`): each resource and scope row is
 //! written (through `otlp::common`'s shared rows) when its object closes. A signal
-//! ([`Signal`]) gives its field names and its records' objects (`logs`, `traces`).
+//! ([`Signal`]) gives its field names and its records' objects (`logs`, `traces`,
+//! `metrics`).
 
 use core::marker::PhantomData;
 
@@ -20,18 +21,19 @@ use super::tape::{Mark, Text};
 pub(super) enum Part {
     /// `resource` / `scope`.
     Own,
-    /// The list below it: `scopeLogs`, `logRecords`, `scopeSpans`, `spans`.
+    /// The list below it: `scopeLogs`, `logRecords`, `scopeSpans`, `spans`,
+    /// `scopeMetrics`, `metrics`.
     Children,
     SchemaUrl,
 }
 
 /// What a signal's request differs in: its field names, and the records' objects.
 pub(super) trait Signal: 'static {
-    /// The request's one field (`resourceLogs`, `resourceSpans`).
+    /// The request's one field (`resourceLogs`, `resourceSpans`, `resourceMetrics`).
     type RequestField: Field;
     type ResourceField: Field;
     type ScopeField: Field;
-    /// The records of a scope (`logRecords`, `spans`), of resource and scope rows.
+    /// The records of a scope (`logRecords`, `spans`, `metrics`), of resource and scope rows.
     type Records: for<'a> Element<'a>;
     /// What each message is, for "expected …" in type errors.
     const REQUEST: &'static str;
@@ -87,7 +89,7 @@ impl<'a, S: Signal> Object<'a> for Request<S> {
     }
 }
 
-/// `resourceLogs`, `resourceSpans`.
+/// `resourceLogs`, `resourceSpans`, `resourceMetrics`.
 struct ResourceList<S>(PhantomData<S>);
 
 /// A `Resource*` message: its row is written when it closes (its records point at
@@ -189,7 +191,7 @@ impl<'a> Object<'a> for Resource {
     }
 }
 
-/// `scopeLogs` / `scopeSpans` of the resource row `resource`.
+/// `scopeLogs` / `scopeSpans` / `scopeMetrics` of the resource row `resource`.
 struct ScopeList<S> {
     resource: usize,
     signal: PhantomData<S>,
@@ -217,6 +219,7 @@ impl<'a, S: Signal> Element<'a> for ScopeList<S> {
             scope: Scope {
                 name: Text::EMPTY,
                 version: Text::EMPTY,
+                dropped_attributes: 0,
             },
             schema_url: Text::EMPTY,
             signal: PhantomData,
@@ -229,6 +232,7 @@ impl<'a, S: Signal> Element<'a> for ScopeList<S> {
             name: ctx.tape.text(sl.scope.name),
             version: ctx.tape.text(sl.scope.version),
             schema_url: ctx.tape.text(sl.schema_url),
+            dropped_attributes: sl.scope.dropped_attributes,
         };
         row.finish(ctx.out.scopes());
         ctx.tape.truncate(sl.mark);
@@ -268,6 +272,7 @@ impl<'a, S: Signal> Object<'a> for ScopeObj<'a, S> {
 struct Scope<'a> {
     name: Text<'a>,
     version: Text<'a>,
+    dropped_attributes: u32,
 }
 
 impl<'a> Object<'a> for Scope<'a> {
@@ -298,9 +303,10 @@ impl<'a> Object<'a> for Scope<'a> {
                     depth: 0,
                 },
             })?,
-            // Read (so a bad one is refused, as pdata refuses it) and dropped.
             ScopeField::DroppedAttributesCount => {
-                map.next_value_seed(NumberSeed::u32(ctx))?;
+                if let Some(n) = map.next_value_seed(NumberSeed::u32(ctx))? {
+                    self.dropped_attributes = n;
+                }
             }
         }
         Ok(())

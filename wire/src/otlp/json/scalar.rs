@@ -5,23 +5,25 @@
 //! | field type | accepted (as pdata's `json.Iterator` does, unless noted) |
 //! |---|---|
 //! | `fixed64`, `uint32`, `fixed32` | JSON integer, or decimal string (`"123"`; no sign, no spaces) |
-//! | `int64` (`intValue`) | JSON integer, or decimal string with optional sign |
+//! | `int64` (`intValue`, `asInt`), `int32`, `sint32` (`scale`, `offset`) | JSON integer, or decimal string with optional sign |
 //! | `double` | JSON number, or a string: `"NaN"`, `"Infinity"`, `"-Infinity"`, or a decimal |
-//! | enum (`severityNumber`, `kind`, `code`) | JSON integer in `int32`, or the value's name (`"SEVERITY_NUMBER_INFO"`, `"SPAN_KIND_SERVER"`, `"STATUS_CODE_ERROR"`) |
+//! | enum (`severityNumber`, `kind`, `code`, `aggregationTemporality`) | JSON integer in `int32`, or the value's name (`"SEVERITY_NUMBER_INFO"`, `"SPAN_KIND_SERVER"`, `"STATUS_CODE_ERROR"`, `"AGGREGATION_TEMPORALITY_DELTA"`) |
 //! | `bytes` (ids) | hex, either case, exactly 32 / 16 digits, or `""` = absent |
 //! | `bytes` (`bytesValue`) | base64, standard or URL-safe alphabet, padded or not (protojson; pdata takes standard padded only) |
 //! | `string` | JSON string; a lone UTF-16 surrogate escape becomes U+FFFD, as Go's decoders make it |
 //!
 //! `null` is the field left out, for every type (protojson; pdata refuses `null`
-//! for numbers, booleans and ids and reads it as `""` for strings).
+//! for numbers, booleans and ids and reads it as `""` for strings). A repeated number
+//! field (`bucketCounts`, `explicitBounds`) is an array of these, or `null` for none;
+//! a `null` element is refused, as pdata and protojson refuse it.
 
 use core::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 
 use super::JsonErrorKind;
-use super::error::quote;
-use super::read::Ctx;
+use super::error::{Seg, quote};
+use super::read::{Ctx, Out};
 use super::tape::Text;
 
 /// The names of `SeverityNumber`'s values, by number (`opentelemetry/proto/logs/v1/logs.proto`).
@@ -65,6 +67,13 @@ const SPAN_KIND_NAMES: [&str; 6] = [
 
 /// The names of `Status.StatusCode`'s values, by number (`trace.proto`).
 const STATUS_CODE_NAMES: [&str; 3] = ["STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"];
+
+/// The names of `AggregationTemporality`'s values, by number (`opentelemetry/proto/metrics/v1/metrics.proto`).
+const TEMPORALITY_NAMES: [&str; 3] = [
+    "AGGREGATION_TEMPORALITY_UNSPECIFIED",
+    "AGGREGATION_TEMPORALITY_DELTA",
+    "AGGREGATION_TEMPORALITY_CUMULATIVE",
+];
 
 /// A JSON number or string as a number field meets it.
 #[derive(Clone, Copy, Debug)]
@@ -133,6 +142,18 @@ impl<'c, 'a, 'o> NumberSeed<'c, 'a, 'o, i64> {
 }
 
 impl<'c, 'a, 'o> NumberSeed<'c, 'a, 'o, i32> {
+    /// `int32` / `sint32` (`scale`, `offset`).
+    pub fn i32(ctx: &'c mut Ctx<'a, 'o>) -> Self {
+        NumberSeed {
+            ctx,
+            what: "a signed 32-bit integer (a JSON integer or a decimal string)",
+            parse: |n| {
+                let v = parse_i64(n).map_err(|_| BAD_I32)?;
+                i32::try_from(v).map_err(|_| BAD_I32)
+            },
+        }
+    }
+
     /// `SeverityNumber`: a number in `int32`, or a value's name.
     pub fn severity(ctx: &'c mut Ctx<'a, 'o>) -> Self {
         NumberSeed {
@@ -152,6 +173,20 @@ impl<'c, 'a, 'o> NumberSeed<'c, 'a, 'o, i32> {
                     type_name: "SpanKind",
                 };
                 parse_enum(n, &SPAN_KIND_NAMES, unknown)
+            },
+        }
+    }
+
+    /// `AggregationTemporality`: a number in `int32`, or a value's name.
+    pub fn temporality(ctx: &'c mut Ctx<'a, 'o>) -> Self {
+        NumberSeed {
+            ctx,
+            what: "an AggregationTemporality (a JSON integer or a name such as \"AGGREGATION_TEMPORALITY_DELTA\")",
+            parse: |n| {
+                let unknown = JsonErrorKind::UnknownEnum {
+                    type_name: "AggregationTemporality",
+                };
+                parse_enum(n, &TEMPORALITY_NAMES, unknown)
             },
         }
     }
@@ -269,12 +304,15 @@ impl<'a, T> DeserializeSeed<'a> for NumberSeed<'_, 'a, '_, T> {
     }
 }
 
-impl<'a, T> NumberSeed<'_, 'a, '_, T> {
-    fn done<E: de::Error>(self, n: Num<'_>) -> Result<Option<T>, E> {
-        match (self.parse)(n) {
-            Ok(v) => Ok(Some(v)),
-            Err(kind) => Err(self.ctx.fail(kind, Some(n.quote()))),
-        }
+impl<'c, 'a, 'o, T> NumberSeed<'c, 'a, 'o, T> {
+    fn done<E: de::Error>(self, n: Num<'_>) -> Result<T, E> {
+        (self.parse)(n).map_err(|kind| self.ctx.fail(kind, Some(n.quote())))
+    }
+
+    /// The repeated field of this seed's numbers: each element is handed to `push`
+    /// (with the batch) as it is read.
+    pub fn each(self, push: fn(&mut Out<'o>, T)) -> NumbersSeed<'c, 'a, 'o, T> {
+        NumbersSeed { number: self, push }
     }
 }
 
@@ -290,19 +328,109 @@ impl<'a, T> Visitor<'a> for NumberSeed<'_, 'a, '_, T> {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<T>, E> {
-        self.done(Num::U(v))
+        self.done(Num::U(v)).map(Some)
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<T>, E> {
-        self.done(Num::I(v))
+        self.done(Num::I(v)).map(Some)
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<T>, E> {
-        self.done(Num::F(v))
+        self.done(Num::F(v)).map(Some)
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<T>, E> {
-        self.done(Num::Str(v))
+        self.done(Num::Str(v)).map(Some)
+    }
+}
+
+/// A repeated number field (`bucketCounts`, `explicitBounds`): a JSON array of
+/// numbers in [`NumberSeed`]'s spellings, each handed to `push` as it is read; `null`
+/// is an empty list.
+pub(super) struct NumbersSeed<'c, 'a, 'o, T> {
+    number: NumberSeed<'c, 'a, 'o, T>,
+    push: fn(&mut Out<'o>, T),
+}
+
+impl<'a, T> DeserializeSeed<'a> for NumbersSeed<'_, 'a, '_, T> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'a>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'a, T> Visitor<'a> for NumbersSeed<'_, 'a, '_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an array of {}", self.number.what)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'a>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+
+    fn visit_seq<S: SeqAccess<'a>>(self, mut seq: S) -> Result<(), S::Error> {
+        let NumbersSeed {
+            number: NumberSeed { ctx, what, parse },
+            push,
+        } = self;
+        for index in 0.. {
+            ctx.enter(Seg::Index(index));
+            let item = Item(NumberSeed {
+                ctx: &mut *ctx,
+                what,
+                parse,
+            });
+            let Some(v) = seq.next_element_seed(item)? else {
+                ctx.leave();
+                break;
+            };
+            push(&mut ctx.out, v);
+            ctx.leave();
+        }
+        Ok(())
+    }
+}
+
+/// An element of a repeated number field: as the field's [`NumberSeed`] reads it,
+/// except that `null` is refused (there is no element to leave out).
+struct Item<'c, 'a, 'o, T>(NumberSeed<'c, 'a, 'o, T>);
+
+impl<'a, T> DeserializeSeed<'a> for Item<'_, 'a, '_, T> {
+    type Value = T;
+
+    fn deserialize<D: Deserializer<'a>>(self, d: D) -> Result<T, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'a, T> Visitor<'a> for Item<'_, 'a, '_, T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.what)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+        self.0.done(Num::U(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+        self.0.done(Num::I(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
+        self.0.done(Num::F(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        self.0.done(Num::Str(v))
     }
 }
 

@@ -463,4 +463,5 @@ proptest! {
 
 mod errors;
 mod lenient;
+mod metrics;
 mod traces;

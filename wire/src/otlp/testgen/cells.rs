@@ -12,6 +12,12 @@ use crate::columns::{Maps, Strings};
 #[derive(Debug)]
 pub(crate) enum Want {
     Num(u64),
+    /// A double, compared bit for bit (NaN payloads and -0 included).
+    Float(f64),
+    /// An `Array(UInt64)`.
+    Nums(Vec<u64>),
+    /// An `Array(Float64)`, compared bit for bit.
+    Floats(Vec<f64>),
     Bytes(Vec<u8>),
     Str(GoString),
     /// A `Map(String, String)`, in the order the decoder keeps (see [`go_map`]).
@@ -22,6 +28,9 @@ pub(crate) enum Want {
 #[derive(Debug)]
 pub(crate) enum Got {
     Num(u64),
+    Float(f64),
+    Nums(Vec<u64>),
+    Floats(Vec<f64>),
     Bytes(Vec<u8>),
     Str(String),
     Map(Vec<(String, String)>),
@@ -62,11 +71,18 @@ pub(crate) fn got_map(col: &Maps, i: usize) -> Got {
 pub(crate) fn check_cell(want: &Want, got: &Got) -> Result<(), String> {
     match (want, got) {
         (Want::Num(w), Got::Num(g)) if w == g => Ok(()),
+        (Want::Float(w), Got::Float(g)) if w.to_bits() == g.to_bits() => Ok(()),
+        (Want::Nums(w), Got::Nums(g)) if w == g => Ok(()),
+        (Want::Floats(w), Got::Floats(g)) if same_bits(w, g) => Ok(()),
         (Want::Bytes(w), Got::Bytes(g)) if w == g => Ok(()),
         (Want::Str(w), Got::Str(g)) if w.matches(g) => Ok(()),
         (Want::Map(w), Got::Map(g)) => check_map(w, g),
         _ => Err("differs".into()),
     }
+}
+
+fn same_bits(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.to_bits() == b.to_bits())
 }
 
 /// First as maps (the same keys, each value as Go stringifies the last occurrence),

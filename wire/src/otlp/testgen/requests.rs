@@ -101,12 +101,12 @@ pub(crate) fn id(len: usize) -> impl Strategy<Value = Vec<u8>> {
 }
 
 /// A timestamp: zero now and then, else any `fixed64`.
-fn time() -> impl Strategy<Value = u64> {
+pub(crate) fn time() -> impl Strategy<Value = u64> {
     prop_oneof![1 => Just(0), 3 => any::<u64>()]
 }
 
 /// An enum's number: mostly one of `0..=max`, sometimes any `int32`.
-fn enum_number(max: i32) -> impl Strategy<Value = i32> {
+pub(crate) fn enum_number(max: i32) -> impl Strategy<Value = i32> {
     prop_oneof![4 => 0..=max, 1 => any::<i32>()]
 }
 

@@ -48,7 +48,7 @@ fn assert_traces_differential(msg: &ExportTraceServiceRequest) {
 
 /// serde writes a non-finite double as `null` (an empty value in JSON); those are
 /// tested by hand (`otlp::json::tests`). Here they become finite.
-fn finite(kvs: &mut [KeyValue]) {
+pub(super) fn finite(kvs: &mut [KeyValue]) {
     fn value(v: &mut AnyValue) {
         match &mut v.value {
             Some(Value::DoubleValue(d)) if !d.is_finite() => *d = 0.5,
