@@ -75,7 +75,7 @@ pub struct Server {
     _rt: tokio::runtime::Runtime,
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

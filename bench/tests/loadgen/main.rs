@@ -1,9 +1,16 @@
 //! `sluice-loadgen` end to end against the in-test endpoint (`endpoint.rs`): what the
 //! load generator reports is what the endpoint received, over every transport and
 //! encoding; failures are counted with their status and message; pacing, warm-up
-//! and the `--verify` plumbing (against a fake ClickHouse) work.
+//! and the `--verify` plumbing (against a fake ClickHouse) work. `real.rs` checks
+//! `--verify` against a real sluice and the real ClickHouse at `CLICKHOUSE_URL`
+//! (`scripts/test` starts one; see `sluice.rs` to run it by hand). `discard.rs` tests
+//! `sluice-discard`, the benchmarks' INSERT-dropping ClickHouse endpoint.
 
+mod discard;
 mod endpoint;
+mod proxy;
+mod real;
+mod sluice;
 
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
