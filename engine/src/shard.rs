@@ -25,8 +25,9 @@ use crate::batch::{BatchPolicy, PerTable, ShardBatches};
 use crate::sink::clickhouse::{Chunk, ChunkSender, SinkError};
 use wire::tables::Table;
 
-/// Sealed batches a shard may have on their way to the inserters; past this it
-/// refuses new requests with retry information (backpressure, never unbounded memory).
+/// Sealed batches a shard may have waiting for room in an inserter's channel (which
+/// holds `CHANNEL_CHUNKS` chunks already); past this it refuses new requests with
+/// retry information (backpressure, never unbounded memory).
 pub const MAX_SEALED_IN_FLIGHT: usize = 4;
 
 /// How long a client refused for overload is told to wait.
@@ -165,12 +166,40 @@ impl Shard {
             }
             b.seal(&self.shared.policy)
         };
+        // Hand the chunks over now where the inserters' channels have room; only
+        // what must wait for room goes to a task (which queues behind the shard's
+        // connections, so it is the slow path and counts as in flight).
+        let waiting: Vec<(Table, Chunk)> = sealed
+            .into_iter()
+            .filter_map(|(table, chunk)| self.try_send(table, chunk).map(|c| (table, c)))
+            .collect();
+        if waiting.is_empty() {
+            return;
+        }
         self.sealed_in_flight.set(self.sealed_in_flight.get() + 1);
         let shard = Rc::clone(self);
         tokio::task::spawn_local(async move {
-            shard.send(sealed).await;
+            shard.send(waiting).await;
             shard.sealed_in_flight.set(shard.sealed_in_flight.get() - 1);
         });
+    }
+
+    /// Hands a chunk to its table's inserter if its channel has room; gives it back
+    /// when the channel is full. A chunk whose inserter is gone has its requests told.
+    fn try_send(&self, table: Table, chunk: Chunk) -> Option<Chunk> {
+        use tokio::sync::mpsc::error::TrySendError;
+        let closed = match &self.shared.sinks[table] {
+            Some(sink) => match sink.try_send(chunk) {
+                Ok(()) => return None,
+                Err(TrySendError::Full(chunk)) => return Some(chunk),
+                Err(TrySendError::Closed(chunk)) => chunk,
+            },
+            None => chunk,
+        };
+        for ack in closed.acks {
+            let _ = ack.send(Err(SinkError::Closed));
+        }
+        None
     }
 
     async fn send(&self, sealed: Vec<(Table, Chunk)>) {

@@ -5,9 +5,11 @@
 //! 1. A shard seals its batch of a table, encodes it to RowBinary and compresses it
 //!    (CPU work stays on the shards), and sends the [`Chunk`] to the table's inserter
 //!    over a bounded channel, with the acknowledgements of the requests it holds.
-//! 2. The inserter takes the first chunk, then every chunk that arrives within one
-//!    flush interval (or until the INSERT is big enough), so ClickHouse sees one
-//!    INSERT per table per interval whatever the number of shards.
+//! 2. The inserter takes the first chunk, then every chunk that arrives until one
+//!    flush interval has passed since its last INSERT began (or until the INSERT is
+//!    big enough), so ClickHouse sees at most one INSERT per table per interval
+//!    whatever the number of shards, and a chunk reaching an idle inserter is sent
+//!    at once with whatever else is queued.
 //! 3. It POSTs `INSERT INTO db.table (columns) FORMAT RowBinary` with the chunks as
 //!    the body (ClickHouse's compressed blocks concatenate) and a deterministic
 //!    `insert_deduplication_token`, then answers every acknowledgement: committed, or
@@ -129,8 +131,13 @@ async fn run(target: InsertTarget, mut rx: mpsc::Receiver<Chunk>) {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     let mut seq = 0u64;
+    let mut last_insert: Option<tokio::time::Instant> = None;
     while let Some(first) = rx.recv().await {
-        let deadline = tokio::time::Instant::now() + target.interval;
+        // At most one INSERT per interval (ClickHouse makes a part of each): gather
+        // until an interval after the last INSERT began. When that is past, only the
+        // chunks already queued join, so an idle table adds no wait to a request.
+        let now = tokio::time::Instant::now();
+        let deadline = last_insert.map_or(now, |t| t + target.interval).max(now);
         let mut body = first.body;
         let mut acks = first.acks;
         let mut rows = first.rows;
@@ -145,6 +152,7 @@ async fn run(target: InsertTarget, mut rx: mpsc::Receiver<Chunk>) {
             }
         }
         seq += 1;
+        last_insert = Some(tokio::time::Instant::now());
         let token = format!("sluice-{}-{run_id}-{seq}", target.table);
         let started = Instant::now();
         let result = insert(&client, &target, &statement, &token, body).await;

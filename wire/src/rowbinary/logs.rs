@@ -15,7 +15,7 @@
 //! | `Body`, `EventName` | `String` | |
 //! | `LogAttributes` | `Map(LowCardinality(String), String)` | |
 
-use super::{write_hex_id, write_map, write_str};
+use super::{EncodedMaps, write_hex_id, write_map, write_str};
 use crate::columns::logs::{LogRows, Resources, Scopes};
 
 /// A column of the log tables that sluice writes.
@@ -97,6 +97,14 @@ pub fn encode_logs(
     range: core::ops::Range<usize>,
     out: &mut Vec<u8>,
 ) {
+    let resource_maps = EncodedMaps::new(
+        &resources.attributes,
+        columns.contains(&LogColumn::ResourceAttributes),
+    );
+    let scope_maps = EncodedMaps::new(
+        &scopes.attributes,
+        columns.contains(&LogColumn::ScopeAttributes),
+    );
     for i in range {
         let res = rows.resource[i];
         let scope = rows.scope[i];
@@ -111,11 +119,11 @@ pub fn encode_logs(
                 LogColumn::ServiceName => write_str(resources.service_name.get(res), out),
                 LogColumn::Body => write_str(rows.body.get(i), out),
                 LogColumn::ResourceSchemaUrl => write_str(resources.schema_url.get(res), out),
-                LogColumn::ResourceAttributes => write_map(&resources.attributes, res, out),
+                LogColumn::ResourceAttributes => resource_maps.write(res, out),
                 LogColumn::ScopeSchemaUrl => write_str(scopes.schema_url.get(scope), out),
                 LogColumn::ScopeName => write_str(scopes.name.get(scope), out),
                 LogColumn::ScopeVersion => write_str(scopes.version.get(scope), out),
-                LogColumn::ScopeAttributes => write_map(&scopes.attributes, scope, out),
+                LogColumn::ScopeAttributes => scope_maps.write(scope, out),
                 LogColumn::LogAttributes => write_map(&rows.attributes, i, out),
                 LogColumn::EventName => write_str(rows.event_name.get(i), out),
             }

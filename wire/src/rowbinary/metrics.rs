@@ -23,7 +23,7 @@
 //! | `Exemplars.Value` | `Array(Float64)` | |
 //! | `Exemplars.SpanId`, `Exemplars.TraceId` | `Array(String)` | hex, zeros when absent |
 
-use super::{write_leb128, write_map, write_str};
+use super::{EncodedMaps, write_leb128, write_map, write_str};
 use crate::columns::metrics::{
     ExpHistogram, Histogram, MetricsBatch, Number, PointValues, Points, Summary,
 };
@@ -253,18 +253,23 @@ pub fn encode_points<K: EncodeValues>(
 ) {
     let (resources, scopes, metrics) = (&batch.resources, &batch.scopes, &batch.metrics);
     let ex = &points.exemplars;
+    let resource_maps = EncodedMaps::new(
+        &resources.attributes,
+        columns.contains(&C::ResourceAttributes),
+    );
+    let scope_maps = EncodedMaps::new(&scopes.attributes, columns.contains(&C::ScopeAttributes));
     for i in range {
         let m = points.metric[i] as usize;
         let res = metrics.resource[m] as usize;
         let scope = metrics.scope[m] as usize;
         for &col in columns {
             match col {
-                C::ResourceAttributes => write_map(&resources.attributes, res, out),
+                C::ResourceAttributes => resource_maps.write(res, out),
                 C::ResourceSchemaUrl => write_str(resources.schema_url.get(res), out),
                 C::ServiceName => write_str(resources.service_name.get(res), out),
                 C::ScopeName => write_str(scopes.name.get(scope), out),
                 C::ScopeVersion => write_str(scopes.version.get(scope), out),
-                C::ScopeAttributes => write_map(&scopes.attributes, scope, out),
+                C::ScopeAttributes => scope_maps.write(scope, out),
                 C::ScopeDroppedAttrCount => {
                     out.extend_from_slice(&scopes.dropped_attributes[scope].to_le_bytes());
                 }

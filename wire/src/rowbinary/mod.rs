@@ -49,6 +49,39 @@ pub fn write_map(col: &Maps, row: usize, out: &mut Vec<u8>) {
     }
 }
 
+/// The rows of a `Map` column encoded once, for maps that repeat on many rows (a
+/// resource's or a scope's attributes, which every record under it carries): each is
+/// written once per encode and copied per row, which costs a fraction of writing it
+/// entry by entry (`write_map` was a tenth of a shard's time on logs with a
+/// six-attribute resource).
+#[derive(Debug, Default)]
+pub struct EncodedMaps {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl EncodedMaps {
+    /// Encodes every row of `col` (none when `wanted` is false: the column is not
+    /// in the INSERT).
+    pub fn new(col: &Maps, wanted: bool) -> EncodedMaps {
+        let mut e = EncodedMaps::default();
+        if wanted {
+            for row in 0..col.len() {
+                write_map(col, row, &mut e.bytes);
+                e.ends.push(e.bytes.len());
+            }
+        }
+        e
+    }
+
+    /// Appends row `row`, as [`write_map`] would.
+    #[inline]
+    pub fn write(&self, row: usize, out: &mut Vec<u8>) {
+        let start = if row == 0 { 0 } else { self.ends[row - 1] };
+        out.extend_from_slice(&self.bytes[start..self.ends[row]]);
+    }
+}
+
 /// Appends a trace or span id as ClickStack stores it: lowercase hex, or an empty
 /// string when the id is all zeros (absent).
 #[inline]
@@ -97,6 +130,25 @@ mod tests {
         out.clear();
         write_hex_id(&[0; 16], &mut out);
         assert_eq!(out, [0x00]);
+    }
+
+    #[test]
+    fn encoded_maps_write_what_write_map_writes() {
+        let mut m = Maps::default();
+        m.push_entry(b"service.name", b"checkout");
+        m.finish_row();
+        m.finish_row();
+        m.push_entry(b"a", b"1");
+        m.push_entry(b"b", b"");
+        m.finish_row();
+        let e = EncodedMaps::new(&m, true);
+        for row in [2, 0, 1, 2] {
+            let (mut want, mut got) = (Vec::new(), Vec::new());
+            write_map(&m, row, &mut want);
+            e.write(row, &mut got);
+            assert_eq!(got, want, "row {row}");
+        }
+        assert!(EncodedMaps::new(&m, false).ends.is_empty());
     }
 
     #[test]

@@ -24,7 +24,7 @@
 //! | `Links.TraceState` | `Array(String)` | |
 //! | `Links.Attributes` | `Array(Map(LowCardinality(String), String))` | |
 
-use super::{write_hex_id, write_leb128, write_map, write_str};
+use super::{EncodedMaps, write_hex_id, write_leb128, write_map, write_str};
 use crate::columns::traces::TracesBatch;
 
 /// A stored column of `otel_traces`.
@@ -149,6 +149,10 @@ pub fn encode_traces(
 ) {
     let (spans, resources, scopes) = (&batch.spans, &batch.resources, &batch.scopes);
     let (events, links) = (&spans.events, &spans.links);
+    let resource_maps = EncodedMaps::new(
+        &resources.attributes,
+        columns.contains(&TraceColumn::ResourceAttributes),
+    );
     for i in range {
         let res = spans.resource[i];
         let scope = spans.scope[i];
@@ -162,7 +166,7 @@ pub fn encode_traces(
                 TraceColumn::SpanName => write_str(spans.name.get(i), out),
                 TraceColumn::SpanKind => write_str(span_kind_name(spans.kind[i]).as_bytes(), out),
                 TraceColumn::ServiceName => write_str(resources.service_name.get(res), out),
-                TraceColumn::ResourceAttributes => write_map(&resources.attributes, res, out),
+                TraceColumn::ResourceAttributes => resource_maps.write(res, out),
                 TraceColumn::ScopeName => write_str(scopes.name.get(scope), out),
                 TraceColumn::ScopeVersion => write_str(scopes.version.get(scope), out),
                 TraceColumn::SpanAttributes => write_map(&spans.attributes, i, out),
