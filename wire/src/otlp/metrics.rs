@@ -49,7 +49,7 @@ mod point;
 
 pub(crate) use point::{
     Exemplar, ExpHistogramScalars, HistogramScalars, Kind, MetricRow, PointHead, SummaryScalars,
-    attribute, exemplar_attribute, finish_exemplar, finish_point,
+    attribute, exemplar_attribute, finish_exemplar,
 };
 
 use crate::columns::metrics::{Exemplars, Lists, MetricsBatch};
@@ -295,7 +295,7 @@ fn number_point(
             (_, w) => r.skip(w)?,
         }
     }
-    finish_point(points, m, &head, &value);
+    points.finish(m.index, &head, &value);
     Ok(())
 }
 
@@ -335,7 +335,7 @@ fn histogram_point(
             (_, w) => r.skip(w)?,
         }
     }
-    finish_point(points, m, &head, &s);
+    points.finish(m.index, &head, &s);
     Ok(())
 }
 
@@ -378,7 +378,7 @@ fn exp_histogram_point(
             (_, w) => r.skip(w)?,
         }
     }
-    finish_point(points, m, &head, &s);
+    points.finish(m.index, &head, &s);
     Ok(())
 }
 
@@ -434,7 +434,7 @@ fn summary_point(
             (_, w) => r.skip(w)?,
         }
     }
-    finish_point(points, m, &head, &s);
+    points.finish(m.index, &head, &s);
     Ok(())
 }
 

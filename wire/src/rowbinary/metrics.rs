@@ -23,7 +23,7 @@
 //! | `Exemplars.Value` | `Array(Float64)` | |
 //! | `Exemplars.SpanId`, `Exemplars.TraceId` | `Array(String)` | hex, zeros when absent |
 
-use super::{EncodedMaps, write_leb128, write_map, write_str};
+use super::{EncodedMaps, write_array, write_hex, write_leb128, write_map, write_str};
 use crate::columns::metrics::{
     ExpHistogram, Histogram, MetricsBatch, Number, PointValues, Points, Summary,
 };
@@ -283,20 +283,20 @@ pub fn encode_points<K: EncodeValues>(
                 }
                 C::TimeUnix => out.extend_from_slice(&datetime(points.time[i]).to_le_bytes()),
                 C::Flags => out.extend_from_slice(&points.flags[i].to_le_bytes()),
-                C::ExemplarsFilteredAttributes => array(ex.of(i), out, |e, out| {
+                C::ExemplarsFilteredAttributes => write_array(ex.of(i), out, |e, out| {
                     write_map(&ex.filtered_attributes, e, out);
                 }),
-                C::ExemplarsTimeUnix => array(ex.of(i), out, |e, out| {
+                C::ExemplarsTimeUnix => write_array(ex.of(i), out, |e, out| {
                     out.extend_from_slice(&datetime(ex.time[e]).to_le_bytes());
                 }),
-                C::ExemplarsValue => array(ex.of(i), out, |e, out| {
+                C::ExemplarsValue => write_array(ex.of(i), out, |e, out| {
                     out.extend_from_slice(&ex.value[e].to_le_bytes());
                 }),
-                C::ExemplarsSpanId => array(ex.of(i), out, |e, out| {
-                    write_zero_hex(&ex.span_id[e], out);
+                C::ExemplarsSpanId => write_array(ex.of(i), out, |e, out| {
+                    write_hex(&ex.span_id[e], out);
                 }),
-                C::ExemplarsTraceId => array(ex.of(i), out, |e, out| {
-                    write_zero_hex(&ex.trace_id[e], out);
+                C::ExemplarsTraceId => write_array(ex.of(i), out, |e, out| {
+                    write_hex(&ex.trace_id[e], out);
                 }),
                 C::IsMonotonic => out.push(u8::from(metrics.monotonic[m])),
                 _ => {
@@ -305,31 +305,6 @@ pub fn encode_points<K: EncodeValues>(
                 }
             }
         }
-    }
-}
-
-/// Appends an exemplar id as the exporter writes it: lowercase hex of all its bytes,
-/// zeros included (`hex.EncodeToString(id[:])`).
-#[inline]
-fn write_zero_hex(id: &[u8], out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    write_leb128(id.len() as u64 * 2, out);
-    for &b in id {
-        out.push(HEX[usize::from(b >> 4)]);
-        out.push(HEX[usize::from(b & 0xf)]);
-    }
-}
-
-/// An `Array(T)`: the count, then `item` for each index of `items`.
-#[inline]
-fn array(
-    items: core::ops::Range<usize>,
-    out: &mut Vec<u8>,
-    mut item: impl FnMut(usize, &mut Vec<u8>),
-) {
-    write_leb128(items.len() as u64, out);
-    for j in items {
-        item(j, out);
     }
 }
 

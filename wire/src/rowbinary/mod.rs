@@ -86,15 +86,35 @@ impl EncodedMaps {
 /// string when the id is all zeros (absent).
 #[inline]
 pub fn write_hex_id(id: &[u8], out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     if id.iter().all(|&b| b == 0) {
         out.push(0);
         return;
     }
+    write_hex(id, out);
+}
+
+/// Appends bytes as a lowercase hex `String`, zeros included (the metric tables'
+/// exemplar ids, as the exporter writes them: `hex.EncodeToString(id[:])`).
+#[inline]
+pub fn write_hex(id: &[u8], out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     write_leb128(id.len() as u64 * 2, out);
     for &b in id {
         out.push(HEX[usize::from(b >> 4)]);
         out.push(HEX[usize::from(b & 0xf)]);
+    }
+}
+
+/// Appends an `Array(T)`: the count, then `item` for each index of `items`.
+#[inline]
+pub fn write_array(
+    items: core::ops::Range<usize>,
+    out: &mut Vec<u8>,
+    mut item: impl FnMut(usize, &mut Vec<u8>),
+) {
+    write_leb128(items.len() as u64, out);
+    for j in items {
+        item(j, out);
     }
 }
 

@@ -24,7 +24,7 @@
 //! | `Links.TraceState` | `Array(String)` | |
 //! | `Links.Attributes` | `Array(Map(LowCardinality(String), String))` | |
 
-use super::{EncodedMaps, write_hex_id, write_leb128, write_map, write_str};
+use super::{EncodedMaps, write_array, write_hex_id, write_leb128, write_map, write_str};
 use crate::columns::traces::TracesBatch;
 
 /// A stored column of `otel_traces`.
@@ -182,39 +182,26 @@ pub fn encode_traces(
                         out.extend_from_slice(&t.to_le_bytes());
                     }
                 }
-                TraceColumn::EventsName => array(events.of(i), out, |e, out| {
+                TraceColumn::EventsName => write_array(events.of(i), out, |e, out| {
                     write_str(events.name.get(e), out);
                 }),
-                TraceColumn::EventsAttributes => array(events.of(i), out, |e, out| {
+                TraceColumn::EventsAttributes => write_array(events.of(i), out, |e, out| {
                     write_map(&events.attributes, e, out);
                 }),
-                TraceColumn::LinksTraceId => array(links.of(i), out, |l, out| {
+                TraceColumn::LinksTraceId => write_array(links.of(i), out, |l, out| {
                     write_hex_id(&links.trace_id[l], out);
                 }),
-                TraceColumn::LinksSpanId => array(links.of(i), out, |l, out| {
+                TraceColumn::LinksSpanId => write_array(links.of(i), out, |l, out| {
                     write_hex_id(&links.span_id[l], out);
                 }),
-                TraceColumn::LinksTraceState => array(links.of(i), out, |l, out| {
+                TraceColumn::LinksTraceState => write_array(links.of(i), out, |l, out| {
                     write_str(links.trace_state.get(l), out);
                 }),
-                TraceColumn::LinksAttributes => array(links.of(i), out, |l, out| {
+                TraceColumn::LinksAttributes => write_array(links.of(i), out, |l, out| {
                     write_map(&links.attributes, l, out);
                 }),
             }
         }
-    }
-}
-
-/// An `Array(T)`: the count, then `item` for each index of `items`.
-#[inline]
-fn array(
-    items: core::ops::Range<usize>,
-    out: &mut Vec<u8>,
-    mut item: impl FnMut(usize, &mut Vec<u8>),
-) {
-    write_leb128(items.len() as u64, out);
-    for j in items {
-        item(j, out);
     }
 }
 

@@ -5,7 +5,7 @@
 //! (`f64` for gauge and sum, [`HistogramScalars`], …), pushes its attributes
 //! ([`attribute`]), exemplars ([`exemplar_attribute`] + [`finish_exemplar`]) and array
 //! items (bucket counts, bounds, quantiles) as it meets them, and writes the row with
-//! [`Points::finish`]. The metric's own row ([`MetricRow`]) is written when the
+//! [`Points::finish`](crate::columns::metrics::Points::finish). The metric's own row ([`MetricRow`]) is written when the
 //! `Metric` closes, after its points, which hold the index it gets.
 //!
 //! # Invariants
@@ -15,7 +15,7 @@
 //!   it took before the request ([`MetricsBatch::rollback`]).
 
 use crate::columns::Maps;
-use crate::columns::metrics::{Exemplars, MetricRows, MetricsBatch, PointValues, Points};
+use crate::columns::metrics::{Exemplars, MetricRows, MetricsBatch};
 use crate::otlp::value::ValueView;
 
 pub(crate) use crate::columns::metrics::{
@@ -182,15 +182,4 @@ impl<'v> MetricRow<'v> {
 #[inline]
 fn index_u32(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
-}
-
-/// Writes a point of `points` for `metric`.
-#[inline]
-pub(crate) fn finish_point<K: PointValues>(
-    points: &mut Points<K>,
-    metric: &MetricRow<'_>,
-    head: &PointHead,
-    values: &K::Scalars,
-) {
-    points.finish(metric.index, head, values);
 }

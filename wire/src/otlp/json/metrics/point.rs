@@ -14,7 +14,7 @@ use serde::de::{IgnoredAny, MapAccess};
 
 use crate::otlp::metrics::{
     Exemplar, ExpHistogramScalars, HistogramScalars, Kind, MetricRow, PointHead, SummaryScalars,
-    finish_exemplar, finish_point,
+    finish_exemplar,
 };
 
 use super::super::JsonErrorKind;
@@ -122,8 +122,8 @@ impl<'a> Element<'a> for DataPoints {
         let out = ctx.out.metrics();
         let (m, head, s) = (&self.metric, &p.head, &p.s);
         match self.kind {
-            Kind::Gauge => finish_point(&mut out.gauge, m, head, &p.value),
-            Kind::Sum => finish_point(&mut out.sum, m, head, &p.value),
+            Kind::Gauge => out.gauge.finish(m.index, head, &p.value),
+            Kind::Sum => out.sum.finish(m.index, head, &p.value),
             Kind::Histogram => {
                 let h = HistogramScalars {
                     count: s.count,
@@ -131,15 +131,15 @@ impl<'a> Element<'a> for DataPoints {
                     min: s.min,
                     max: s.max,
                 };
-                finish_point(&mut out.histogram, m, head, &h);
+                out.histogram.finish(m.index, head, &h);
             }
-            Kind::ExpHistogram => finish_point(&mut out.exp_histogram, m, head, s),
+            Kind::ExpHistogram => out.exp_histogram.finish(m.index, head, s),
             Kind::Summary => {
                 let q = SummaryScalars {
                     count: s.count,
                     sum: s.sum,
                 };
-                finish_point(&mut out.summary, m, head, &q);
+                out.summary.finish(m.index, head, &q);
             }
         }
         Ok(())
