@@ -176,7 +176,7 @@ pub fn metrics_request(metrics: usize, points: usize) -> ExportMetricsServiceReq
         ]
     };
     let exemplars = |p: usize| {
-        if p % 10 == 0 {
+        if p.is_multiple_of(10) {
             vec![Exemplar {
                 time_unix_nano: t0 + p as u64,
                 value: Some(exemplar::Value::AsDouble(0.5 * p as f64)),

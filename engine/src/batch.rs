@@ -12,17 +12,20 @@
 use std::ops::{Index, IndexMut};
 use std::time::Instant;
 
+use bytes::Bytes;
 use tokio::sync::oneshot;
 use wire::columns::logs::LogsBatch;
 use wire::columns::metrics::MetricsBatch;
 use wire::columns::traces::TracesBatch;
 use wire::compress::BlockCodec;
+use wire::otlp::logs::LogsOptions;
 use wire::rowbinary::logs::{LogColumn, encode_logs};
 use wire::rowbinary::metrics::MetricColumn;
 use wire::rowbinary::traces::{TraceColumn, encode_traces};
 use wire::tables::Table;
 
-use crate::sink::clickhouse::{Ack, Chunk, SinkError};
+use crate::shard::{Format, IngestError, Signal};
+use crate::sink::{Ack, Chunk, SinkError};
 
 /// One value per ClickHouse table sluice writes.
 #[derive(Clone, Debug)]
@@ -38,6 +41,16 @@ impl<T> Index<Table> for PerTable<T> {
     type Output = T;
     fn index(&self, t: Table) -> &T {
         &self.0[t.index()]
+    }
+}
+
+impl<T> PerTable<T> {
+    /// Every table's value, with the table.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (Table, &mut T)> {
+        self.0
+            .iter_mut()
+            .enumerate()
+            .map(|(i, v)| (Table::ALL[i], v))
     }
 }
 
@@ -83,21 +96,87 @@ pub struct ShardBatches {
 /// What a request waits for: one receiver per table it wrote to.
 pub type Waits = Vec<oneshot::Receiver<Result<(), SinkError>>>;
 
+/// The rows a request added to each table it wrote to.
+#[derive(Debug, Default)]
+pub struct Added {
+    pub rows: Vec<(Table, usize)>,
+    /// Metrics that wrote no row (no data points, or a data kind sluice does not know).
+    pub skipped_metrics: usize,
+}
+
 impl ShardBatches {
-    /// Registers a request that just added `rows` to each table.
-    pub fn added(&mut self, rows: &[(Table, usize)]) -> Waits {
+    /// Decodes one request into the batch of its signal; on failure the batch is left
+    /// as it was. The one decode path of live requests and of write-ahead log replay.
+    pub fn decode(
+        &mut self,
+        signal: Signal,
+        format: Format,
+        body: &[u8],
+        logs: &LogsOptions,
+    ) -> Result<Added, IngestError> {
+        let json = |e: wire::otlp::json::JsonError| IngestError::Json(e.to_string());
+        let added = match signal {
+            Signal::Logs => {
+                let n = match format {
+                    Format::Protobuf => wire::otlp::logs::decode_logs(body, &mut self.logs, logs)?,
+                    Format::Json => wire::otlp::json::decode_logs_json(body, &mut self.logs, logs)
+                        .map_err(json)?,
+                };
+                Added {
+                    rows: vec![(Table::Logs, n.logs), (Table::Sessions, n.sessions)],
+                    skipped_metrics: 0,
+                }
+            }
+            Signal::Traces => {
+                let n = match format {
+                    Format::Protobuf => wire::otlp::traces::decode_traces(body, &mut self.traces)?,
+                    Format::Json => wire::otlp::json::decode_traces_json(body, &mut self.traces)
+                        .map_err(json)?,
+                };
+                Added {
+                    rows: vec![(Table::Traces, n.spans)],
+                    skipped_metrics: 0,
+                }
+            }
+            Signal::Metrics => {
+                let n = match format {
+                    Format::Protobuf => {
+                        wire::otlp::metrics::decode_metrics(body, &mut self.metrics)?
+                    }
+                    Format::Json => wire::otlp::json::decode_metrics_json(body, &mut self.metrics)
+                        .map_err(json)?,
+                };
+                let tables = wire::rowbinary::metrics::TABLES;
+                Added {
+                    rows: (0..tables.len())
+                        .map(|t| (tables[t], n.points[t]))
+                        .collect(),
+                    skipped_metrics: n.skipped,
+                }
+            }
+        };
+        if added.rows.iter().any(|&(_, n)| n > 0) {
+            self.oldest.get_or_insert_with(Instant::now);
+        }
+        Ok(added)
+    }
+
+    /// Registers a request waiting for the commit of the rows it added.
+    pub fn wait_for_commit(&mut self, added: &Added) -> Waits {
         let mut waits = Vec::new();
-        for &(table, n) in rows {
+        for &(table, n) in &added.rows {
             if n > 0 {
                 let (tx, rx) = oneshot::channel();
                 self.acks[table].push(tx);
                 waits.push(rx);
             }
         }
-        if !waits.is_empty() {
-            self.oldest.get_or_insert_with(Instant::now);
-        }
         waits
+    }
+
+    /// Approximate bytes held by the batch's columns.
+    pub fn byte_len(&self) -> usize {
+        self.logs.byte_len() + self.traces.byte_len() + self.metrics.byte_len()
     }
 
     /// Records waiting, all signals.
@@ -108,8 +187,7 @@ impl ShardBatches {
     /// Whether the batches must be sealed now (size), or at `now` (age).
     pub fn due(&self, policy: &BatchPolicy, now: Instant) -> bool {
         self.rows() >= policy.max_rows
-            || self.logs.byte_len() + self.traces.byte_len() + self.metrics.byte_len()
-                >= policy.max_bytes
+            || self.byte_len() >= policy.max_bytes
             || self
                 .oldest
                 .is_some_and(|t| now.duration_since(t) >= policy.max_age)
@@ -175,8 +253,10 @@ fn chunk(
         None => std::mem::replace(rowbinary, Vec::with_capacity(rowbinary.capacity())),
     };
     Chunk {
-        body,
+        body: Bytes::from(body),
         rows,
         acks: std::mem::take(acks),
+        held: None,
+        origin: None,
     }
 }

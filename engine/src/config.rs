@@ -17,20 +17,101 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ack::AckMode;
+
 /// The whole configuration. `sluice.example.toml` documents every key.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Worker shards (threads); 0 = one per CPU core.
     pub shards: usize,
+    /// When a client is told its records are stored: `clickhouse`, `wal` or
+    /// `memory` (see `engine::ack`); empty = `wal` with `wal.dir`, else `clickhouse`.
+    pub ack: String,
+    /// How long a stop (SIGTERM) waits for requests and INSERTs to finish.
+    pub shutdown_timeout_ms: u64,
     pub listen: Listen,
     pub clickhouse: ClickHouse,
     pub batch: Batch,
     pub limits: Limits,
+    pub sink: Sink,
+    pub wal: Wal,
     pub http: Http,
     pub logs: LogsProcessing,
 }
 
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            shards: 0,
+            ack: String::new(),
+            shutdown_timeout_ms: 10_000,
+            listen: Listen::default(),
+            clickhouse: ClickHouse::default(),
+            batch: Batch::default(),
+            limits: Limits::default(),
+            sink: Sink::default(),
+            wal: Wal::default(),
+            http: Http::default(),
+            logs: LogsProcessing::default(),
+        }
+    }
+}
+
+/// How the inserters retry and size their INSERTs.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Sink {
+    /// `ack = "clickhouse"`: how long a failing INSERT is retried before its
+    /// requests are told to retry. (With `wal` and `memory` it is retried until it
+    /// commits.)
+    pub retry_window_ms: u64,
+    /// An INSERT stops taking chunks past this many (compressed) bytes or rows.
+    pub max_insert_bytes: usize,
+    pub max_insert_rows: usize,
+    /// Where rows ClickHouse refuses as data are kept; empty = `<wal.dir>/dead-letter`,
+    /// or `sluice-dead-letter` in the working directory without a `wal.dir`.
+    pub dead_letter_dir: String,
+}
+
+impl Default for Sink {
+    fn default() -> Self {
+        Sink {
+            retry_window_ms: 5_000,
+            max_insert_bytes: 64 << 20,
+            // Below ClickHouse's max_insert_block_size (1,048,449): one block, so an
+            // INSERT is all or nothing.
+            max_insert_rows: 1_000_000,
+            dead_letter_dir: String::new(),
+        }
+    }
+}
+
+/// The write-ahead log (`ack = "wal"`).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Wal {
+    /// The data directory; empty = no write-ahead log.
+    pub dir: String,
+    /// One fsync serves every request that arrives within this many ms of the first.
+    pub group_commit_ms: u64,
+    /// Size at which a log segment is closed and a new one begun.
+    pub segment_bytes: u64,
+    /// The most the data directory may hold; past it (ClickHouse far behind), new
+    /// requests are refused with retry information.
+    pub max_bytes: u64,
+}
+
+impl Default for Wal {
+    fn default() -> Self {
+        Wal {
+            dir: String::new(),
+            group_commit_ms: 2,
+            segment_bytes: 32 << 20,
+            max_bytes: 8 << 30,
+        }
+    }
+}
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Listen {
@@ -102,12 +183,20 @@ impl Default for Batch {
 pub struct Limits {
     /// Largest request body after decompression (413 / RESOURCE_EXHAUSTED past it).
     pub max_request_bytes: usize,
+    /// Bytes one shard may hold that are not yet committed (or, with the write-ahead
+    /// log, on disk): request bodies, its batch, sealed chunks. Past it, requests are
+    /// refused with retry information.
+    pub shard_budget_bytes: usize,
+    /// How long a request waits for room in the budget before it is refused.
+    pub admission_wait_ms: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_request_bytes: 64 << 20,
+            shard_budget_bytes: 256 << 20,
+            admission_wait_ms: 200,
         }
     }
 }
@@ -299,10 +388,33 @@ impl Config {
         if self.batch.max_rows == 0 || self.batch.max_bytes == 0 || self.batch.max_age_ms == 0 {
             return bad("batch.max_rows, max_bytes and max_age_ms must be positive".into());
         }
-        if self.limits.max_request_bytes == 0 {
-            return bad("limits.max_request_bytes must be positive".into());
+        if self.limits.max_request_bytes == 0 || self.limits.shard_budget_bytes == 0 {
+            return bad("limits.max_request_bytes and shard_budget_bytes must be positive".into());
+        }
+        if self.sink.max_insert_bytes == 0 || self.sink.max_insert_rows == 0 {
+            return bad("sink.max_insert_bytes and max_insert_rows must be positive".into());
+        }
+        let ack = self.ack_mode()?;
+        if ack == AckMode::Wal && self.wal.dir.is_empty() {
+            return bad("ack = \"wal\" needs a data directory: set wal.dir".into());
+        }
+        if self.wal.segment_bytes < 4096 {
+            return bad("wal.segment_bytes must be at least 4096".into());
         }
         Ok(())
+    }
+
+    /// The ack mode: as set, else `wal` with a data directory, else `clickhouse`.
+    pub fn ack_mode(&self) -> Result<AckMode, ConfigError> {
+        match self.ack.as_str() {
+            "" if !self.wal.dir.is_empty() => Ok(AckMode::Wal),
+            "" | "clickhouse" => Ok(AckMode::ClickHouse),
+            "wal" => Ok(AckMode::Wal),
+            "memory" => Ok(AckMode::Memory),
+            other => Err(ConfigError::Invalid(format!(
+                "ack = {other:?}: expected clickhouse, wal or memory"
+            ))),
+        }
     }
 
     /// The number of shards to run.

@@ -6,8 +6,10 @@
 //! stream in its own task on the shard. A stream is one unary `Export`:
 //! route on `:path`, check `content-type` and `grpc-encoding`, read the DATA frames
 //! into one length-prefixed message (releasing flow-control capacity as bytes are
-//! consumed, so the client can keep sending), decompress, hand the bytes to
-//! [`Shard::ingest`], answer. Success is the encoded (empty) `Export…ServiceResponse`
+//! consumed, so the client can keep sending, but only while the shard's budget has
+//! room: a shard that cannot take more stops granting window), hand the message to
+//! [`Shard::ingest`] (which decompresses and decodes it), answer. On shutdown the
+//! connection is sent GOAWAY and served until its streams are done. Success is the encoded (empty) `Export…ServiceResponse`
 //! and trailers `grpc-status: 0`; failures are a trailers-only response with
 //! `grpc-status`, `grpc-message` and, when the client should retry, a
 //! `grpc-status-details-bin` carrying `google.rpc.RetryInfo`.
@@ -20,7 +22,7 @@
 //! | unsupported `grpc-encoding` | `UNIMPLEMENTED`, with `grpc-accept-encoding` |
 //! | malformed framing, compression or protobuf | `INVALID_ARGUMENT` |
 //! | request larger than `limits.max_request_bytes` | `RESOURCE_EXHAUSTED` (no retry info) |
-//! | overload, ClickHouse failure | `UNAVAILABLE` with `RetryInfo` |
+//! | overload (budget spent, write-ahead log full or failing), ClickHouse failure | `UNAVAILABLE` with `RetryInfo` |
 //! | `grpc-timeout` passed | `DEADLINE_EXCEEDED` |
 //! | `content-type` not gRPC | HTTP 415 |
 
@@ -34,7 +36,9 @@ use tokio::net::TcpStream;
 use wire::compress::{DecompressError, Encoding};
 use wire::grpc::{Code, FrameError, MessageReader};
 
-use crate::shard::{Format, IngestError, Shard, Signal};
+use tokio::sync::watch;
+
+use crate::shard::{Connection, Format, IngestError, Shard, Signal};
 
 /// Streams one client may have open at once (h2's SETTINGS_MAX_CONCURRENT_STREAMS).
 pub const MAX_CONCURRENT_STREAMS: u32 = 1024;
@@ -75,23 +79,20 @@ impl Status {
 impl From<IngestError> for Status {
     fn from(e: IngestError) -> Status {
         match e {
-            IngestError::Decode(_) | IngestError::Json(_) => {
-                Status::new(Code::InvalidArgument, e.to_string())
-            }
-            IngestError::Overloaded { retry_after } => Status {
-                retry_after: Some(retry_after),
-                ..Status::new(Code::Unavailable, e.to_string())
-            },
-            IngestError::Sink(_) => Status {
+            IngestError::Decompress(d) => decompress_status(d),
+            _ if e.retryable() => Status {
                 retry_after: Some(crate::shard::RETRY_AFTER),
                 ..Status::new(Code::Unavailable, e.to_string())
             },
+            _ => Status::new(Code::InvalidArgument, e.to_string()),
         }
     }
 }
 
-/// Serves one HTTP/2 connection until the client closes it.
-pub async fn serve(shard: Rc<Shard>, stream: TcpStream) {
+/// Serves one HTTP/2 connection until the client closes it, or until the shard
+/// stops and the connection's streams are done.
+pub async fn serve(shard: Rc<Shard>, stream: TcpStream, mut stop: watch::Receiver<bool>) {
+    let _conn = Connection::new(&shard);
     let handshake = h2::server::Builder::new()
         .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
         .initial_window_size(STREAM_WINDOW)
@@ -103,12 +104,25 @@ pub async fn serve(shard: Rc<Shard>, stream: TcpStream) {
         return;
     };
     // Polling `accept` drives the connection's I/O for every stream.
-    while let Some(accepted) = conn.accept().await {
+    let mut stopping = *stop.borrow();
+    if stopping {
+        conn.graceful_shutdown();
+    }
+    loop {
+        let accepted = tokio::select! {
+            a = conn.accept() => a,
+            _ = stop.changed(), if !stopping => {
+                stopping = true;
+                // GOAWAY: no new streams; the open ones finish.
+                conn.graceful_shutdown();
+                continue;
+            }
+        };
         match accepted {
-            Ok((request, respond)) => {
+            Some(Ok((request, respond))) => {
                 tokio::task::spawn_local(stream_task(Rc::clone(&shard), request, respond));
             }
-            Err(_) => break,
+            Some(Err(_)) | None => break,
         }
     }
 }
@@ -118,6 +132,7 @@ async fn stream_task(
     request: Request<h2::RecvStream>,
     mut respond: SendResponse<Bytes>,
 ) {
+    let _request = shard.request();
     let timeout = request
         .headers()
         .get("grpc-timeout")
@@ -182,30 +197,34 @@ async fn export(shard: &Rc<Shard>, request: Request<h2::RecvStream>) -> Result<(
     };
     let limit = shard.shared.max_request_bytes;
     let mut reader = MessageReader::new(limit);
+    shard.admit().await?;
+    let mut held = shard.budget.hold(0);
     while let Some(chunk) = body.data().await {
         let chunk =
             chunk.map_err(|e| Status::new(Code::Cancelled, format!("stream error: {e}")))?;
-        // Give the window back at once: the bytes now live in the reader.
+        held.resize(held.bytes() + chunk.len());
+        // Give the window back once the shard has room for more: the bytes now live
+        // in the reader, counted in the budget.
+        if !shard.budget.has_room() {
+            shard.admit().await?;
+        }
         let _ = body.flow_control().release_capacity(chunk.len());
         reader.push(chunk).map_err(frame_status)?;
     }
     let message = reader.finish().map_err(frame_status)?;
-    let mut decompressed = Vec::new();
-    let bytes: &[u8] = if message.compressed {
+    let encoding = if message.compressed {
         if encoding == Encoding::Identity {
             return Err(Status::new(
                 Code::Internal,
                 "the message is flagged compressed but grpc-encoding is identity",
             ));
         }
-        wire::compress::decompress(encoding, &message.body, limit, &mut decompressed)
-            .map_err(decompress_status)?;
-        &decompressed
+        encoding
     } else {
-        &message.body
+        Encoding::Identity
     };
     shard
-        .ingest(signal, Format::Protobuf, bytes)
+        .ingest(signal, Format::Protobuf, encoding, message.body, held)
         .await
         .map_err(Status::from)
 }

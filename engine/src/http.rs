@@ -18,7 +18,7 @@
 //! | other content type or encoding | 415 |
 //! | malformed body, compression, protobuf or JSON | 400 |
 //! | body larger than `limits.max_request_bytes` | 413 |
-//! | overload, ClickHouse failure | 503 with `Retry-After` |
+//! | overload (budget spent, write-ahead log full or failing), ClickHouse failure | 503 with `Retry-After` |
 
 use std::convert::Infallible;
 use std::rc::Rc;
@@ -32,7 +32,9 @@ use tokio::net::TcpStream;
 use wire::compress::{DecompressError, Encoding};
 use wire::grpc::Code;
 
-use crate::shard::{Format, IngestError, RETRY_AFTER, Shard, Signal};
+use tokio::sync::watch;
+
+use crate::shard::{Connection, Format, IngestError, RETRY_AFTER, Shard, Signal};
 
 const CT_PROTOBUF: &str = "application/x-protobuf";
 const CT_JSON: &str = "application/json";
@@ -47,17 +49,29 @@ impl<F: std::future::Future + 'static> hyper::rt::Executor<F> for LocalExec {
     }
 }
 
-/// Serves one connection (HTTP/1.1 or h2c) until the client closes it.
-pub async fn serve(shard: Rc<Shard>, stream: TcpStream) {
+/// Serves one connection (HTTP/1.1 or h2c) until the client closes it, or until
+/// the shard stops and the requests on it are answered.
+pub async fn serve(shard: Rc<Shard>, stream: TcpStream, mut stop: watch::Receiver<bool>) {
+    let _conn = Connection::new(&shard);
     let service = hyper::service::service_fn(move |req| {
         let shard = Rc::clone(&shard);
         async move { Ok::<_, Infallible>(handle(&shard, req).await) }
     });
     let builder = hyper_util::server::conn::auto::Builder::new(LocalExec);
-    // A broken connection only ends that connection.
-    let _ = builder
-        .serve_connection(TokioIo::new(stream), service)
-        .await;
+    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            // A broken connection only ends that connection.
+            _ = conn.as_mut() => break,
+            _ = stop.changed(), if !stopping => {
+                stopping = true;
+                // GOAWAY / `Connection: close` after the requests in progress.
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
 }
 
 /// A failure, before it is written as a response.
@@ -81,12 +95,12 @@ fn fail(status: StatusCode, code: Code, message: impl Into<String>) -> Failure {
 impl From<IngestError> for Failure {
     fn from(e: IngestError) -> Failure {
         match e {
-            IngestError::Decode(_) | IngestError::Json(_) => fail(
-                StatusCode::BAD_REQUEST,
-                Code::InvalidArgument,
+            IngestError::Decompress(DecompressError::TooLarge { .. }) => fail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Code::ResourceExhausted,
                 e.to_string(),
             ),
-            IngestError::Overloaded { .. } | IngestError::Sink(_) => Failure {
+            _ if e.retryable() => Failure {
                 retry: true,
                 ..fail(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -94,11 +108,17 @@ impl From<IngestError> for Failure {
                     e.to_string(),
                 )
             },
+            _ => fail(
+                StatusCode::BAD_REQUEST,
+                Code::InvalidArgument,
+                e.to_string(),
+            ),
         }
     }
 }
 
 async fn handle(shard: &Rc<Shard>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let _request = shard.request();
     let origin = allowed_origin(
         &shard.shared.cors_origins,
         req.headers().get(header::ORIGIN),
@@ -179,6 +199,8 @@ async fn export(shard: &Rc<Shard>, req: Request<Incoming>) -> Result<(), Failure
         }
     };
     let limit = shard.shared.max_request_bytes;
+    // Wait for room before reading the body: until then it stays in the socket.
+    shard.admit().await.map_err(Failure::from)?;
     let body = Limited::new(req.into_body(), limit)
         .collect()
         .await
@@ -207,28 +229,9 @@ async fn export(shard: &Rc<Shard>, req: Request<Incoming>) -> Result<(), Failure
             "the request body is empty",
         ));
     }
-    let mut decompressed = Vec::new();
-    let bytes: &[u8] = if encoding == Encoding::Identity {
-        &body
-    } else {
-        wire::compress::decompress(encoding, &body, limit, &mut decompressed).map_err(
-            |e| match e {
-                DecompressError::TooLarge { .. } => fail(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    Code::ResourceExhausted,
-                    e.to_string(),
-                ),
-                _ => fail(
-                    StatusCode::BAD_REQUEST,
-                    Code::InvalidArgument,
-                    e.to_string(),
-                ),
-            },
-        )?;
-        &decompressed
-    };
+    let held = shard.budget.hold(body.len());
     shard
-        .ingest(signal, format, bytes)
+        .ingest(signal, format, encoding, body, held)
         .await
         .map_err(Failure::from)
 }

@@ -3,8 +3,6 @@
 //!
 //! # Layout
 //!
-//! | module | what it does |
-//! |---|---|
 //! In the order a record travels:
 //!
 //! | module | what it does |
@@ -12,15 +10,20 @@
 //! | [`config`] | the TOML file and `SLUICE_…` environment, resolved and validated |
 //! | [`run`] | `sluice run`: sinks, listeners, shards, shutdown |
 //! | [`grpc`], [`http`] | OTLP/gRPC (on `h2`) and OTLP/HTTP (on `hyper`) transports |
-//! | [`shard`] | one thread per core: admission, decode into the batch, wait for the ack |
-//! | [`batch`] | a shard's column batches: seal, encode, compress |
-//! | [`sink`] | the inserters: one INSERT per table per interval, acks on commit |
+//! | [`shard`] | one thread per core: admission, decode into the batch, answer per the ack mode |
+//! | [`admission`] | a shard's byte budget: wait briefly, then refuse with retry information |
+//! | [`ack`] | the ack modes (`clickhouse`, `wal`, `memory`) and what each promises |
+//! | [`batch`] | a shard's column batches: decode, seal, encode, compress |
+//! | [`wal`] | the write-ahead log: shard request logs, table outboxes, recovery on start |
+//! | [`sink`] | the inserters: one INSERT per table per interval, retries, dead letters |
 //! | [`clickhouse`] | where ClickHouse is and how to log in |
 //! | [`log`] | plain log lines on stderr |
 //! | [`schema`] | the ClickStack schema: DDL templates, rendering, `schema apply` |
 //!
-//! Planned: `admission` (byte budgets), `ack` modes and `wal`, `telemetry`.
+//! Planned: `telemetry` (self-metrics on :8888, health on :13133).
 
+pub mod ack;
+pub mod admission;
 pub mod batch;
 pub mod clickhouse;
 pub mod config;
@@ -31,3 +34,4 @@ pub mod run;
 pub mod schema;
 pub mod shard;
 pub mod sink;
+pub mod wal;

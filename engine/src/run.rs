@@ -31,11 +31,17 @@ use wire::rowbinary::metrics::{MetricColumn, TABLES as METRIC_TABLES, columns_of
 use wire::rowbinary::traces::TraceColumn;
 use wire::tables::Table;
 
-use crate::batch::BatchPolicy;
+use crate::ack::AckMode;
+use crate::batch::{BatchPolicy, PerTable};
 use crate::clickhouse::{Endpoint, describe};
 use crate::config::Config;
 use crate::shard::{Listeners, Shared};
-use crate::sink::clickhouse::{InsertTarget, spawn};
+use crate::sink::clickhouse::InsertTarget;
+use crate::sink::deadletter::DeadLetter;
+use crate::sink::inserter::{Settings, spawn};
+use crate::wal::outbox::Outbox;
+use crate::wal::shard_log::ShardLog;
+use crate::wal::{DataDir, DiskUse, recover};
 
 #[derive(Debug, Row, Deserialize)]
 struct ColumnRow {
@@ -120,55 +126,151 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         "zstd" => (Some(BlockCodec::Zstd { level: 1 }), true),
         _ => (None, false),
     };
-    let target = |table: &str, columns: Vec<&'static str>| InsertTarget {
-        endpoint: endpoint.clone(),
-        database: database.clone(),
-        table: table.to_owned(),
-        columns,
-        compressed,
-        interval,
-        timeout: Duration::from_millis(config.clickhouse.timeout_ms),
+    let ack = config.ack_mode()?;
+    let policy = BatchPolicy {
+        max_rows: config.batch.max_rows,
+        max_bytes: config.batch.max_bytes,
+        max_age: interval,
+        logs_columns,
+        sessions_columns,
+        traces_columns,
+        metrics_columns,
+        codec,
     };
-    // One inserter per table, each on its own thread.
+
+    // The write-ahead log: lock the data directory, open the outboxes, replay what
+    // the shard logs hold into them (see `wal::recover`).
+    let data =
+        match ack {
+            AckMode::Wal => {
+                let path = std::path::Path::new(&config.wal.dir);
+                Some(DataDir::open(path).with_context(|| {
+                    format!("cannot open the data directory {}", path.display())
+                })?)
+            }
+            _ => None,
+        };
+    let disk = data.as_ref().map(|_| DiskUse::new(config.wal.max_bytes));
+    let generation = data.as_ref().map_or_else(
+        || format!("{:016x}", fastrand::u64(..)),
+        |d| d.generation.clone(),
+    );
+    let dead_letter_dir = match (&config.sink.dead_letter_dir, &config.wal.dir) {
+        (d, _) if !d.is_empty() => std::path::PathBuf::from(d),
+        (_, w) if !w.is_empty() => std::path::Path::new(w).join("dead-letter"),
+        _ => std::path::PathBuf::from("sluice-dead-letter"),
+    };
+    let dead_letter = Arc::new(DeadLetter::new(dead_letter_dir));
+
     let log_names = |cols: &[LogColumn]| cols.iter().map(|c| c.name()).collect();
-    let trace_names = traces_columns.iter().map(|c| c.name()).collect();
-    let mut sinks = crate::batch::PerTable::default();
-    let mut sink_threads = Vec::new();
-    let metric_names = |t: usize| metrics_columns[t].iter().map(|c| c.name()).collect();
-    let mut targets = vec![
-        (Table::Logs, "otel_logs", log_names(&logs_columns)),
+    let mut targets: Vec<(Table, &'static str, Vec<&'static str>)> = vec![
+        (Table::Logs, "otel_logs", log_names(&policy.logs_columns)),
         (
             Table::Sessions,
             "hyperdx_sessions",
-            log_names(&sessions_columns),
+            log_names(&policy.sessions_columns),
         ),
-        (Table::Traces, "otel_traces", trace_names),
+        (
+            Table::Traces,
+            "otel_traces",
+            policy.traces_columns.iter().map(|c| c.name()).collect(),
+        ),
     ];
     for (t, table) in METRIC_TABLES.into_iter().enumerate() {
-        targets.push((table, table.default_name(), metric_names(t)));
+        let names = policy.metrics_columns[t].iter().map(|c| c.name()).collect();
+        targets.push((table, table.default_name(), names));
     }
+
+    let mut outboxes: PerTable<Option<Outbox>> = PerTable::default();
+    let mut next_seq = vec![0u64; shards];
+    if let (Some(data), Some(disk)) = (&data, &disk) {
+        let seg = config.wal.segment_bytes;
+        for &(table, name, _) in &targets {
+            let outbox = Outbox::open(&data.outbox(name), seg, Arc::clone(disk))
+                .with_context(|| format!("cannot open the {name} outbox"))?;
+            report_damage(&format!("outbox {name}"), outbox.damage);
+            outboxes[table] = Some(outbox);
+        }
+        let logs_options = config.logs.options();
+        let replay = recover::Replay {
+            data,
+            segment_bytes: seg,
+            disk,
+            policy: &policy,
+            logs: &logs_options,
+            max_request_bytes: config.limits.max_request_bytes,
+        };
+        for log in data.shard_logs().context("cannot list the shard logs")? {
+            let r = recover::replay(&replay, log, &mut outboxes)
+                .with_context(|| format!("cannot replay shard log {log}"))?;
+            report_damage(&format!("shard log {log}"), r.damage);
+            if r.requests > 0 {
+                crate::log::info(format_args!(
+                    "shard log {log}: replayed {} requests: {} chunks to the outboxes, {} already there{}",
+                    r.requests,
+                    r.chunks,
+                    r.skipped,
+                    if r.failed > 0 {
+                        format!(", {} that no longer decode (skipped)", r.failed)
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+            if let Some(n) = next_seq.get_mut(log as usize) {
+                *n = r.next_seq;
+            }
+        }
+        // A shard's sequence numbers never go back, even when its log is gone.
+        for (id, n) in next_seq.iter_mut().enumerate() {
+            for (_, o) in outboxes.iter_mut() {
+                if let Some(o) = o {
+                    *n = (*n).max(o.received(id as u32));
+                }
+            }
+        }
+    }
+
+    // One inserter per table, each on its own thread.
+    let (abort_tx, abort_rx) = watch::channel(false);
+    let mut sinks = PerTable::default();
+    let mut sink_threads = Vec::new();
     for (table, name, columns) in targets {
-        let (sink, thread) = spawn(target(name, columns))
+        let settings = Settings {
+            target: InsertTarget {
+                endpoint: endpoint.clone(),
+                database: database.clone(),
+                table: name.to_owned(),
+                columns,
+                compressed,
+                interval,
+                timeout: Duration::from_millis(config.clickhouse.timeout_ms),
+            },
+            ack,
+            retry_window: Duration::from_millis(config.sink.retry_window_ms),
+            max_insert_bytes: config.sink.max_insert_bytes,
+            max_insert_rows: config.sink.max_insert_rows,
+            generation: generation.clone(),
+            dead_letter: Arc::clone(&dead_letter),
+        };
+        let (sink, thread) = spawn(settings, outboxes[table].take(), abort_rx.clone())
             .with_context(|| format!("cannot start the {name} inserter"))?;
         sinks[table] = Some(sink);
         sink_threads.push(thread);
     }
 
+    let shutdown_timeout = Duration::from_millis(config.shutdown_timeout_ms);
     let shared = Arc::new(Shared {
-        policy: BatchPolicy {
-            max_rows: config.batch.max_rows,
-            max_bytes: config.batch.max_bytes,
-            max_age: interval,
-            logs_columns,
-            sessions_columns,
-            traces_columns,
-            metrics_columns,
-            codec,
-        },
+        policy,
         logs: config.logs.options(),
+        ack,
         max_request_bytes: config.limits.max_request_bytes,
+        shard_budget: config.limits.shard_budget_bytes,
+        admission_wait: Duration::from_millis(config.limits.admission_wait_ms),
+        shutdown_timeout,
         cors_origins: config.http.cors_origins.clone(),
         sinks,
+        disk: disk.clone(),
     });
 
     let grpc_addr: SocketAddr = config.listen.grpc.parse().context("listen.grpc")?;
@@ -176,7 +278,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut threads = Vec::with_capacity(shards);
     let (mut grpc_bound, mut http_bound) = (grpc_addr, http_addr);
-    for id in 0..shards {
+    for (id, &first_seq) in next_seq.iter().enumerate() {
         let grpc = crate::shard::reuseport_listener(grpc_bound)
             .with_context(|| format!("cannot listen on {grpc_bound} (gRPC)"))?;
         let http = crate::shard::reuseport_listener(http_bound)
@@ -184,31 +286,76 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         // Port 0: every further shard binds the port the first one got.
         grpc_bound = grpc.local_addr()?;
         http_bound = http.local_addr()?;
+        let log = match (&data, &disk) {
+            (Some(data), Some(disk)) => Some(
+                ShardLog::start(
+                    id as u32,
+                    &data.shard_log(id as u32),
+                    first_seq,
+                    config.wal.segment_bytes,
+                    Duration::from_millis(config.wal.group_commit_ms),
+                    Arc::clone(disk),
+                )
+                .with_context(|| format!("cannot start shard {id}'s write-ahead log"))?,
+            ),
+            _ => None,
+        };
         let (shared, stop) = (Arc::clone(&shared), stop_rx.clone());
         let thread = std::thread::Builder::new()
             .name(format!("shard-{id}"))
-            .spawn(move || crate::shard::run(id, shared, Listeners { grpc, http }, stop))
+            .spawn(move || crate::shard::run(id, shared, log, Listeners { grpc, http }, stop))
             .context("cannot start a shard thread")?;
         threads.push(thread);
     }
+    let wal_note = match &data {
+        Some(d) => format!(" wal={}", d.path.display()),
+        None => String::new(),
+    };
     eprintln!(
-        "sluice: ready grpc={grpc_bound} http={http_bound} shards={shards} clickhouse={} database={database}",
-        endpoint.url
+        "sluice: ready grpc={grpc_bound} http={http_bound} shards={shards} clickhouse={} database={database} ack={}{wal_note} shard_budget={}",
+        endpoint.url,
+        ack.name(),
+        config.limits.shard_budget_bytes
     );
 
     main_rt.block_on(wait_for_signal())?;
-    eprintln!("sluice: stopping: sealing the batches and finishing the inserts");
+    let deadline = std::time::Instant::now() + shutdown_timeout;
+    eprintln!(
+        "sluice: stopping: finishing the requests in progress, sealing the batches, finishing the inserts"
+    );
     let _ = stop_tx.send(true);
     for t in threads {
         let _ = t.join();
     }
-    // The last senders go with `shared`: the inserters drain their channels and end.
+    // The last senders go with `shared`: the inserters deliver what is queued and end.
     drop(shared);
+    while sink_threads.iter().any(|t| !t.is_finished()) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if sink_threads.iter().any(|t| !t.is_finished()) {
+        let _ = abort_tx.send(true);
+    }
     for t in sink_threads {
         let _ = t.join();
     }
     eprintln!("sluice: stopped");
     Ok(())
+}
+
+/// Says what was wrong in a log that was read on start.
+fn report_damage(what: &str, d: crate::wal::segment::Damage) {
+    if d.corrupt > 0 {
+        crate::log::warn(format_args!(
+            "{what}: skipped {} corrupt records (their data is lost; the rest is delivered)",
+            d.corrupt
+        ));
+    }
+    if d.torn_bytes > 0 {
+        crate::log::info(format_args!(
+            "{what}: cut a torn tail of {} bytes (a write a crash interrupted; never acknowledged)",
+            d.torn_bytes
+        ));
+    }
 }
 
 async fn wait_for_signal() -> anyhow::Result<()> {

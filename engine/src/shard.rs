@@ -1,34 +1,48 @@
 //! Shards: one OS thread each, one current-thread tokio runtime, its own listeners
 //! (`SO_REUSEPORT`: the kernel spreads connections over the shards) and its own
 //! batches. Shard state is `!Send` (`Rc`, `RefCell`): nothing on the request path is
-//! shared between cores except the inserters' channels.
+//! shared between cores except the inserters' channels and the budgets' counters.
 //!
 //! # Request lifecycle
 //!
-//! A transport (`grpc`, `http`) reads and decompresses the body, then calls
-//! [`Shard::ingest`]: admission, decode straight into the shard's batch, seal when
-//! full, and wait until ClickHouse has committed the request's rows. Errors come back
-//! typed ([`IngestError`]); each transport maps them to its status codes once.
+//! A transport (`grpc`, `http`) reads the body, counting it against the shard's
+//! [`Budget`] as it arrives, then calls [`Shard::ingest`]: admission (room in the
+//! budget, and in the write-ahead log), decompress, decode straight into the shard's
+//! batch, then answer per the ack mode ([`AckMode`]): after decoding (`memory`),
+//! after the request is fsynced in the shard's log (`wal`), or after ClickHouse
+//! committed its rows (`clickhouse`). Errors come back typed ([`IngestError`]); each
+//! transport maps them to its status codes once.
+//!
+//! When the batch is full or old enough it is sealed: one chunk per table, handed to
+//! the table's inserter in order (a table's chunks from one shard never overtake each
+//! other, which the write-ahead log's recovery relies on).
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use wire::compress::{DecompressError, Encoding};
 use wire::otlp::logs::LogsOptions;
 use wire::proto::DecodeError;
-
-use crate::batch::{BatchPolicy, PerTable, ShardBatches};
-use crate::sink::clickhouse::{Chunk, ChunkSender, SinkError};
 use wire::tables::Table;
 
-/// Sealed batches a shard may have waiting for room in an inserter's channel (which
-/// holds `CHANNEL_CHUNKS` chunks already); past this it refuses new requests with
-/// retry information (backpressure, never unbounded memory).
-pub const MAX_SEALED_IN_FLIGHT: usize = 4;
+use crate::ack::AckMode;
+use crate::admission::{Budget, Held};
+use crate::batch::{BatchPolicy, PerTable, ShardBatches};
+use crate::sink::inserter::ChunkSender;
+use crate::sink::{Chunk, SinkError};
+use crate::wal::DiskUse;
+use crate::wal::shard_log::{Request, ShardLog, WalError};
+
+/// How long a stopping shard, its requests answered, waits for clients to close
+/// the connections it sent GOAWAY on before it closes them itself.
+pub const CLOSE_GRACE: Duration = Duration::from_millis(200);
 
 /// How long a client refused for overload is told to wait.
 pub const RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -38,10 +52,19 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 pub struct Shared {
     pub policy: BatchPolicy,
     pub logs: LogsOptions,
+    pub ack: AckMode,
     pub max_request_bytes: usize,
+    /// Bytes a shard may hold (see [`crate::admission`]).
+    pub shard_budget: usize,
+    /// How long a request waits for room before it is refused.
+    pub admission_wait: Duration,
+    /// How long a stopping shard waits for its connections to finish.
+    pub shutdown_timeout: Duration,
     pub cors_origins: Vec<String>,
     /// The inserter of each table.
     pub sinks: PerTable<Option<ChunkSender>>,
+    /// The write-ahead log's disk use (`ack = "wal"`).
+    pub disk: Option<Arc<DiskUse>>,
 }
 
 /// The body encodings OTLP allows.
@@ -66,10 +89,39 @@ pub enum IngestError {
     Decode(#[from] DecodeError),
     #[error("invalid OTLP JSON: {0}")]
     Json(String),
-    #[error("sluice is overloaded; retry in {}s", .retry_after.as_secs())]
-    Overloaded { retry_after: Duration },
+    #[error("{0}")]
+    Decompress(#[from] DecompressError),
+    #[error(
+        "sluice is overloaded: shard {shard} holds {used} of its {limit} bytes (ClickHouse is behind); retry in {}s",
+        RETRY_AFTER.as_secs()
+    )]
+    Overloaded {
+        shard: usize,
+        used: usize,
+        limit: usize,
+    },
+    #[error(
+        "the write-ahead log is full ({used} of {limit} bytes, or the disk is full): ClickHouse is behind; retry in {}s",
+        RETRY_AFTER.as_secs()
+    )]
+    WalFull { used: u64, limit: u64 },
+    #[error("{0}")]
+    Wal(#[from] WalError),
     #[error("{0}")]
     Sink(#[from] SinkError),
+}
+
+impl IngestError {
+    /// Whether the client should send the request again later (with retry info).
+    pub fn retryable(&self) -> bool {
+        matches!(
+            self,
+            IngestError::Overloaded { .. }
+                | IngestError::WalFull { .. }
+                | IngestError::Wal(_)
+                | IngestError::Sink(_)
+        )
+    }
 }
 
 /// One shard's state.
@@ -77,87 +129,176 @@ pub enum IngestError {
 pub struct Shard {
     pub id: usize,
     pub shared: Arc<Shared>,
+    pub budget: Arc<Budget>,
     batches: RefCell<ShardBatches>,
-    sealed_in_flight: Cell<usize>,
+    /// The batch's bytes in the budget.
+    batch_held: RefCell<Option<Held>>,
+    log: Option<ShardLog>,
+    /// Per table, sealed chunks waiting for room in the inserter's channel, in order.
+    waiting: RefCell<PerTable<VecDeque<Chunk>>>,
+    flushing: Cell<bool>,
+    /// Open connections and requests being served.
+    pub connections: Cell<usize>,
+    in_flight: Cell<usize>,
     /// Metrics that wrote no row (no data points, or a data kind sluice does not
     /// know): counted, not errors; reported when the shard stops.
     skipped_metrics: Cell<u64>,
+    refused: Cell<u64>,
+    last_refusal_warning: Cell<Option<Instant>>,
+}
+
+/// A request's claim on the shard until it is answered ([`Shard::request`]).
+#[derive(Debug)]
+pub struct InFlight(Rc<Shard>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.set(self.0.in_flight.get() - 1);
+    }
 }
 
 impl Shard {
-    pub fn new(id: usize, shared: Arc<Shared>) -> Rc<Shard> {
+    pub fn new(id: usize, shared: Arc<Shared>, log: Option<ShardLog>) -> Rc<Shard> {
         Rc::new(Shard {
             id,
+            budget: Budget::new(shared.shard_budget),
             shared,
             batches: RefCell::new(ShardBatches::default()),
-            sealed_in_flight: Cell::new(0),
+            batch_held: RefCell::new(None),
+            log,
+            waiting: RefCell::new(PerTable::default()),
+            flushing: Cell::new(false),
+            connections: Cell::new(0),
+            in_flight: Cell::new(0),
             skipped_metrics: Cell::new(0),
+            refused: Cell::new(0),
+            last_refusal_warning: Cell::new(None),
         })
     }
 
-    /// Decodes a request into the shard's batch and waits until its rows are stored.
-    pub async fn ingest(
-        self: &Rc<Self>,
-        signal: Signal,
-        format: Format,
-        body: &[u8],
-    ) -> Result<(), IngestError> {
-        if self.sealed_in_flight.get() >= MAX_SEALED_IN_FLIGHT {
-            return Err(IngestError::Overloaded {
-                retry_after: RETRY_AFTER,
-            });
+    /// Counts a request as in progress until the guard is dropped (a stopping shard
+    /// waits for them).
+    pub fn request(self: &Rc<Self>) -> InFlight {
+        self.in_flight.set(self.in_flight.get() + 1);
+        InFlight(Rc::clone(self))
+    }
+
+    /// Waits briefly for room in the budget and the log; refuses with retry
+    /// information when there is none.
+    pub async fn admit(&self) -> Result<(), IngestError> {
+        if let Err(full) = self.budget.wait_for_room(self.shared.admission_wait).await {
+            return Err(self.refuse(IngestError::Overloaded {
+                shard: self.id,
+                used: full.used,
+                limit: full.limit,
+            }));
         }
-        let (waits, full) = {
-            let mut b = self.batches.borrow_mut();
-            // Decode into the signal's batch; wait on each table that got rows.
-            let waits = match signal {
-                Signal::Logs => {
-                    let opts = &self.shared.logs;
-                    let n = match format {
-                        Format::Protobuf => wire::otlp::logs::decode_logs(body, &mut b.logs, opts)?,
-                        Format::Json => wire::otlp::json::decode_logs_json(body, &mut b.logs, opts)
-                            .map_err(|e| IngestError::Json(e.to_string()))?,
-                    };
-                    b.added(&[(Table::Logs, n.logs), (Table::Sessions, n.sessions)])
-                }
-                Signal::Traces => {
-                    let n = match format {
-                        Format::Protobuf => wire::otlp::traces::decode_traces(body, &mut b.traces)?,
-                        Format::Json => wire::otlp::json::decode_traces_json(body, &mut b.traces)
-                            .map_err(|e| IngestError::Json(e.to_string()))?,
-                    };
-                    b.added(&[(Table::Traces, n.spans)])
-                }
-                Signal::Metrics => {
-                    let n = match format {
-                        Format::Protobuf => {
-                            wire::otlp::metrics::decode_metrics(body, &mut b.metrics)?
-                        }
-                        Format::Json => wire::otlp::json::decode_metrics_json(body, &mut b.metrics)
-                            .map_err(|e| IngestError::Json(e.to_string()))?,
-                    };
-                    if n.skipped > 0 {
-                        self.skipped_metrics
-                            .set(self.skipped_metrics.get() + n.skipped as u64);
-                    }
-                    let tables = wire::rowbinary::metrics::TABLES;
-                    let rows: [(Table, usize); 5] =
-                        std::array::from_fn(|t| (tables[t], n.points[t]));
-                    b.added(&rows)
-                }
-            };
-            (waits, b.due(&self.shared.policy, Instant::now()))
-        };
-        if full {
-            self.seal();
-        }
-        for w in waits {
-            w.await.map_err(|_| SinkError::Closed)??;
+        if let Some(disk) = &self.shared.disk
+            && !disk.has_room()
+        {
+            return Err(self.refuse(IngestError::WalFull {
+                used: disk.used(),
+                limit: disk.limit(),
+            }));
         }
         Ok(())
     }
 
-    /// Seals the batch (if it holds anything) and sends it to the inserters.
+    /// Counts a refusal and says so in the log, at most every few seconds.
+    fn refuse(&self, e: IngestError) -> IngestError {
+        self.refused.set(self.refused.get() + 1);
+        let now = Instant::now();
+        if self
+            .last_refusal_warning
+            .get()
+            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(5))
+        {
+            self.last_refusal_warning.set(Some(now));
+            crate::log::warn(format_args!(
+                "shard {}: refusing requests ({} so far): {e}",
+                self.id,
+                self.refused.get()
+            ));
+        }
+        e
+    }
+
+    /// Decodes a request into the shard's batch and answers per the ack mode.
+    /// `body` is as received (compressed with `encoding`); `held` is its bytes in
+    /// the budget, given back when the request is done.
+    pub async fn ingest(
+        self: &Rc<Self>,
+        signal: Signal,
+        format: Format,
+        encoding: Encoding,
+        body: Bytes,
+        held: Held,
+    ) -> Result<(), IngestError> {
+        self.admit().await?;
+        let mut decompressed = Vec::new();
+        let bytes: &[u8] = if encoding == Encoding::Identity {
+            &body
+        } else {
+            wire::compress::decompress(
+                encoding,
+                &body,
+                self.shared.max_request_bytes,
+                &mut decompressed,
+            )?;
+            &decompressed
+        };
+        let _decompressed = self.budget.hold(decompressed.capacity());
+        enum Wait {
+            Nothing,
+            Commit(crate::batch::Waits),
+            Logged(tokio::sync::oneshot::Receiver<Result<(), WalError>>),
+        }
+        let (wait, due) = {
+            let mut b = self.batches.borrow_mut();
+            let added = b.decode(signal, format, bytes, &self.shared.logs)?;
+            if added.skipped_metrics > 0 {
+                self.skipped_metrics
+                    .set(self.skipped_metrics.get() + added.skipped_metrics as u64);
+            }
+            let mut held_batch = self.batch_held.borrow_mut();
+            match held_batch.as_mut() {
+                Some(h) => h.resize(b.byte_len()),
+                None => *held_batch = Some(self.budget.hold(b.byte_len())),
+            }
+            let wrote = added.rows.iter().any(|&(_, n)| n > 0);
+            let wait = match (self.shared.ack, &self.log) {
+                _ if !wrote => Wait::Nothing,
+                (AckMode::ClickHouse, _) => Wait::Commit(b.wait_for_commit(&added)),
+                (AckMode::Wal, Some(log)) => Wait::Logged(log.append(Request {
+                    signal,
+                    format,
+                    encoding,
+                    body: body.clone(),
+                })),
+                _ => Wait::Nothing,
+            };
+            (wait, b.due(&self.shared.policy, Instant::now()))
+        };
+        drop(held);
+        if due {
+            self.seal();
+        }
+        match wait {
+            Wait::Nothing => Ok(()),
+            Wait::Commit(waits) => {
+                for w in waits {
+                    w.await.map_err(|_| SinkError::Closed)??;
+                }
+                Ok(())
+            }
+            Wait::Logged(rx) => rx
+                .await
+                .map_err(|_| WalError("the log writer has stopped".into()))?
+                .map_err(IngestError::from),
+        }
+    }
+
+    /// Seals the batch (if it holds anything) and hands its chunks to the inserters.
     pub fn seal(self: &Rc<Self>) {
         let sealed = {
             let mut b = self.batches.borrow_mut();
@@ -166,53 +307,63 @@ impl Shard {
             }
             b.seal(&self.shared.policy)
         };
-        // Hand the chunks over now where the inserters' channels have room; only
-        // what must wait for room goes to a task (which queues behind the shard's
-        // connections, so it is the slow path and counts as in flight).
-        let waiting: Vec<(Table, Chunk)> = sealed
-            .into_iter()
-            .filter_map(|(table, chunk)| self.try_send(table, chunk).map(|c| (table, c)))
-            .collect();
-        if waiting.is_empty() {
-            return;
+        self.batch_held.borrow_mut().take();
+        let range = self.log.as_ref().and_then(|l| l.seal(sealed.len()));
+        for (table, mut chunk) in sealed {
+            chunk.held = Some(self.budget.hold(chunk.body.len()));
+            if let (Some(log), Some(range)) = (&self.log, range) {
+                chunk.origin = Some(log.origin(range));
+            }
+            self.hand_over(table, chunk);
         }
-        self.sealed_in_flight.set(self.sealed_in_flight.get() + 1);
-        let shard = Rc::clone(self);
-        tokio::task::spawn_local(async move {
-            shard.send(waiting).await;
-            shard.sealed_in_flight.set(shard.sealed_in_flight.get() - 1);
-        });
     }
 
-    /// Hands a chunk to its table's inserter if its channel has room; gives it back
-    /// when the channel is full. A chunk whose inserter is gone has its requests told.
-    fn try_send(&self, table: Table, chunk: Chunk) -> Option<Chunk> {
+    /// Gives a chunk to its table's inserter now if it may (its channel has room and
+    /// no older chunk of the table waits); else queues it behind them.
+    fn hand_over(self: &Rc<Self>, table: Table, chunk: Chunk) {
         use tokio::sync::mpsc::error::TrySendError;
-        let closed = match &self.shared.sinks[table] {
-            Some(sink) => match sink.try_send(chunk) {
-                Ok(()) => return None,
-                Err(TrySendError::Full(chunk)) => return Some(chunk),
-                Err(TrySendError::Closed(chunk)) => chunk,
-            },
-            None => chunk,
-        };
-        for ack in closed.acks {
-            let _ = ack.send(Err(SinkError::Closed));
+        let mut waiting = self.waiting.borrow_mut();
+        if waiting[table].is_empty() {
+            match &self.shared.sinks[table] {
+                Some(sink) => match sink.try_send(chunk) {
+                    Ok(()) => return,
+                    Err(TrySendError::Full(chunk)) => waiting[table].push_back(chunk),
+                    Err(TrySendError::Closed(chunk)) => closed(chunk),
+                },
+                None => closed(chunk),
+            }
+        } else {
+            waiting[table].push_back(chunk);
         }
-        None
+        drop(waiting);
+        if !self.flushing.get() {
+            self.flushing.set(true);
+            let shard = Rc::clone(self);
+            tokio::task::spawn_local(async move {
+                shard.flush().await;
+                shard.flushing.set(false);
+            });
+        }
     }
 
-    async fn send(&self, sealed: Vec<(Table, Chunk)>) {
-        for (table, chunk) in sealed {
+    /// Sends the waiting chunks, oldest first per table, as the channels make room.
+    async fn flush(&self) {
+        loop {
+            let next = {
+                let mut waiting = self.waiting.borrow_mut();
+                waiting
+                    .iter_mut()
+                    .find_map(|(t, q)| q.pop_front().map(|c| (t, c)))
+            };
+            let Some((table, chunk)) = next else {
+                return;
+            };
             let sent = match &self.shared.sinks[table] {
                 Some(sink) => sink.send(chunk).await.map_err(|e| e.0),
                 None => Err(chunk),
             };
-            // The inserter is gone (shutting down): the requests hear so.
             if let Err(chunk) = sent {
-                for ack in chunk.acks {
-                    let _ = ack.send(Err(SinkError::Closed));
-                }
+                closed(chunk);
             }
         }
     }
@@ -233,12 +384,18 @@ impl Shard {
                 self.seal();
             }
         }
-        self.seal();
     }
 
-    /// Sealed batches not yet handed to an inserter.
-    pub fn sealed_in_flight(&self) -> usize {
-        self.sealed_in_flight.get()
+    /// Whether chunks still wait to be handed over.
+    fn flushed(&self) -> bool {
+        !self.flushing.get()
+    }
+}
+
+/// A chunk whose inserter is gone (shutting down): its requests hear so.
+fn closed(chunk: Chunk) {
+    for ack in chunk.acks {
+        let _ = ack.send(Err(SinkError::Closed));
     }
 }
 
@@ -263,11 +420,14 @@ pub struct Listeners {
     pub http: std::net::TcpListener,
 }
 
-/// Runs one shard until `stop` turns true; then seals and waits for its last batch
-/// to reach the inserters.
+/// Runs one shard until `stop` turns true; then stops gracefully: the listeners
+/// close, every connection is asked to finish (HTTP/2 GOAWAY, HTTP/1.1 `Connection:
+/// close`), in-flight requests are answered (up to `shutdown_timeout`), the last
+/// batch is sealed and handed to the inserters.
 pub fn run(
     shard_id: usize,
     shared: Arc<Shared>,
+    log: Option<ShardLog>,
     listeners: Listeners,
     stop: watch::Receiver<bool>,
 ) {
@@ -277,22 +437,43 @@ pub fn run(
         .expect("a current-thread runtime starts");
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
-        let shard = Shard::new(shard_id, shared);
+        let shard = Shard::new(shard_id, shared, log);
         let grpc = TcpListener::from_std(listeners.grpc).expect("a non-blocking listener");
         let http = TcpListener::from_std(listeners.http).expect("a non-blocking listener");
-        tokio::task::spawn_local(Rc::clone(&shard).age_timer(stop.clone()));
+        let timer = tokio::task::spawn_local(Rc::clone(&shard).age_timer(stop.clone()));
         let accept_grpc = accept_loop(grpc, stop.clone(), {
-            let shard = Rc::clone(&shard);
-            move |stream| crate::grpc::serve(Rc::clone(&shard), stream)
+            let (shard, stop) = (Rc::clone(&shard), stop.clone());
+            move |stream| crate::grpc::serve(Rc::clone(&shard), stream, stop.clone())
         });
         let accept_http = accept_loop(http, stop.clone(), {
-            let shard = Rc::clone(&shard);
-            move |stream| crate::http::serve(Rc::clone(&shard), stream)
+            let (shard, stop) = (Rc::clone(&shard), stop.clone());
+            move |stream| crate::http::serve(Rc::clone(&shard), stream, stop.clone())
         });
         tokio::join!(accept_grpc, accept_http);
-        // Stopped: the age timer sealed the last batch; wait until it is handed over.
-        while shard.sealed_in_flight() > 0 {
+        // Stopping: the connections were told to go; wait for the requests in progress
+        // (answered as usual, so batches keep sealing by age meanwhile), then briefly
+        // for the clients to close their connections.
+        let deadline = Instant::now() + shard.shared.shutdown_timeout;
+        let mut idle_since: Option<Instant> = None;
+        while Instant::now() < deadline {
+            if shard.in_flight.get() == 0 {
+                let idle = *idle_since.get_or_insert_with(Instant::now);
+                if shard.connections.get() == 0 || idle.elapsed() >= CLOSE_GRACE {
+                    break;
+                }
+            } else {
+                idle_since = None;
+            }
+            let due = shard.batches.borrow().due(&shard.shared.policy, Instant::now());
+            if due {
+                shard.seal();
+            }
             tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let _ = timer.await;
+        shard.seal();
+        while !shard.flushed() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let skipped = shard.skipped_metrics.get();
         if skipped > 0 {
@@ -300,7 +481,30 @@ pub fn run(
                 "shard {shard_id}: skipped {skipped} metrics without data points or with an unknown data kind"
             ));
         }
+        if shard.in_flight.get() > 0 {
+            crate::log::warn(format_args!(
+                "shard {shard_id}: {} requests still in progress after the shutdown timeout; closing their connections",
+                shard.in_flight.get()
+            ));
+        }
     });
+}
+
+/// A connection's claim on its shard: counted while it is served.
+#[derive(Debug)]
+pub struct Connection(Rc<Shard>);
+
+impl Connection {
+    pub fn new(shard: &Rc<Shard>) -> Connection {
+        shard.connections.set(shard.connections.get() + 1);
+        Connection(Rc::clone(shard))
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.0.connections.set(self.0.connections.get() - 1);
+    }
 }
 
 async fn accept_loop<F, Fut>(listener: TcpListener, mut stop: watch::Receiver<bool>, serve: F)

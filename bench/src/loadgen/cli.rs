@@ -346,10 +346,10 @@ impl Config {
             (_, _, Some(n)) => Limit::Requests(n.div_ceil(a.records_per_request as u64)),
             _ => Limit::Duration(DEFAULT_DURATION),
         };
-        if let Limit::Requests(n) = limit {
-            if n.saturating_mul(a.records_per_request as u64) > STAMP_MAX {
-                return Err(usage("too many records for the 16-digit sequence numbers"));
-            }
+        if let Limit::Requests(n) = limit
+            && n.saturating_mul(a.records_per_request as u64) > STAMP_MAX
+        {
+            return Err(usage("too many records for the 16-digit sequence numbers"));
         }
         let signals = match a.signal {
             SignalArg::Logs => vec![Signal::Logs],

@@ -187,17 +187,14 @@ fn hyper_failure(e: hyper::Error) -> Failure {
 
 /// The message of an error answer's body.
 pub fn error_message(body: &[u8], json: bool, protobuf: bool) -> String {
-    if protobuf {
-        if let Ok(s) = RpcStatus::decode(body) {
-            return s.message;
-        }
+    if protobuf && let Ok(s) = RpcStatus::decode(body) {
+        return s.message;
     }
-    if json {
-        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
-            if let Some(m) = v.get("message").and_then(|m| m.as_str()) {
-                return m.to_string();
-            }
-        }
+    if json
+        && let Ok(v) = serde_json::from_slice::<serde_json::Value>(body)
+        && let Some(m) = v.get("message").and_then(|m| m.as_str())
+    {
+        return m.to_string();
     }
     let text = &body[..body.len().min(MAX_TEXT)];
     String::from_utf8_lossy(text).trim().to_string()

@@ -101,13 +101,12 @@ impl Plan {
             return None;
         }
         let measured = at >= self.warmup_end;
-        if measured {
-            if let Some(max) = self.max_measured {
-                if self.measured.fetch_add(1, Ordering::Relaxed) >= max {
-                    self.stop();
-                    return None;
-                }
-            }
+        if measured
+            && let Some(max) = self.max_measured
+            && self.measured.fetch_add(1, Ordering::Relaxed) >= max
+        {
+            self.stop();
+            return None;
         }
         Some(Slot {
             index,

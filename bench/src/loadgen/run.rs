@@ -336,18 +336,18 @@ async fn worker(
             Ok(r) => r,
             Err(_) => Err(Failure::Timeout),
         };
-        if let Err(Failure::Closed(_)) = &result {
-            if times < MAX_RESENDS {
-                pending
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(Refused {
-                        slot,
-                        started,
-                        times: times + 1,
-                    });
-                return;
-            }
+        if let Err(Failure::Closed(_)) = &result
+            && times < MAX_RESENDS
+        {
+            pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(Refused {
+                    slot,
+                    started,
+                    times: times + 1,
+                });
+            return;
         }
         let latency = started.elapsed();
         ctx.live.add(result.is_ok(), t.records, wire_bytes);

@@ -96,10 +96,10 @@ fn note_resource(r: &mut Received, attrs: &[KeyValue]) {
     if let Some(id) = string_attr(attrs, "loadgen.request") {
         r.request_ids.push(id.parse().expect("numeric request id"));
     }
-    if let Some(run) = string_attr(attrs, "loadgen.run_id") {
-        if !r.run_ids.contains(&run) {
-            r.run_ids.push(run);
-        }
+    if let Some(run) = string_attr(attrs, "loadgen.run_id")
+        && !r.run_ids.contains(&run)
+    {
+        r.run_ids.push(run);
     }
 }
 

@@ -1,75 +1,27 @@
-//! The ClickHouse sink: one inserter per table, fed by every shard.
+//! One INSERT over ClickHouse's HTTP interface.
 //!
-//! # Request lifecycle
-//!
-//! 1. A shard seals its batch of a table, encodes it to RowBinary and compresses it
-//!    (CPU work stays on the shards), and sends the [`Chunk`] to the table's inserter
-//!    over a bounded channel, with the acknowledgements of the requests it holds.
-//! 2. The inserter takes the first chunk, then every chunk that arrives until one
-//!    flush interval has passed since its last INSERT began (or until the INSERT is
-//!    big enough), so ClickHouse sees at most one INSERT per table per interval
-//!    whatever the number of shards, and a chunk reaching an idle inserter is sent
-//!    at once with whatever else is queued.
-//! 3. It POSTs `INSERT INTO db.table (columns) FORMAT RowBinary` with the chunks as
-//!    the body (ClickHouse's compressed blocks concatenate) and a deterministic
-//!    `insert_deduplication_token`, then answers every acknowledgement: committed, or
-//!    the error. Nothing is acknowledged before ClickHouse has committed the rows.
-//!
-//! # Invariants
-//!
-//! - A request is answered success only after the INSERT holding all its rows returned
-//!   200 with no exception (`ack = "clickhouse"`).
-//! - A failed INSERT fails every request in it; clients retry (they got UNAVAILABLE /
-//!   503 with retry information). The write-ahead log and sink-side retries come later.
+//! `POST /?query=INSERT INTO db.table (columns) FORMAT RowBinary
+//! &insert_deduplication_token=…[&decompress=1]`, the body the INSERT's chunks one
+//! after another (ClickHouse's compressed blocks concatenate; no copy is made, the
+//! chunks are sent as they are). Success is a 2xx without `X-ClickHouse-Exception-Code`
+//! and without an exception at the end of the body; anything else is an
+//! [`InsertError`], classified once ([`super::error`]).
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame, SizeHint};
+use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use tokio::sync::{mpsc, oneshot};
 
+use super::error::{InsertError, body_has_exception};
 use crate::clickhouse::Endpoint;
-
-/// Chunks that may wait for an inserter before shards feel backpressure.
-pub const CHANNEL_CHUNKS: usize = 64;
-
-/// An INSERT stops taking chunks past this many bytes (compressed) and is sent.
-pub const MAX_INSERT_BYTES: usize = 256 << 20;
-
-/// What a request is told once its rows are stored (or not).
-pub type Ack = oneshot::Sender<Result<(), SinkError>>;
-
-/// A sealed, encoded, compressed piece of one table's batch.
-#[derive(Debug)]
-pub struct Chunk {
-    /// RowBinary, in ClickHouse's compressed-block format when the sink compresses.
-    pub body: Vec<u8>,
-    pub rows: usize,
-    /// The requests whose rows are in this chunk.
-    pub acks: Vec<Ack>,
-}
-
-/// Why an INSERT did not commit.
-#[derive(Clone, Debug, thiserror::Error)]
-pub enum SinkError {
-    #[error("ClickHouse is unreachable: {0}")]
-    Network(String),
-    #[error("ClickHouse refused the insert into {table}: {message}")]
-    Refused {
-        table: String,
-        /// `X-ClickHouse-Exception-Code`, when ClickHouse sent one.
-        code: Option<u32>,
-        message: String,
-    },
-    #[error("the insert into {0} timed out")]
-    Timeout(String),
-    #[error("sluice is shutting down")]
-    Closed,
-}
 
 /// How one table's inserter writes.
 #[derive(Clone, Debug)]
@@ -83,6 +35,7 @@ pub struct InsertTarget {
     pub compressed: bool,
     /// How long the inserter gathers chunks for one INSERT.
     pub interval: Duration,
+    /// How long one INSERT may take before it counts as failed (and is retried).
     pub timeout: Duration,
 }
 
@@ -102,86 +55,60 @@ impl InsertTarget {
     }
 }
 
-/// The sending side of a table's inserter, cloned into every shard.
-pub type ChunkSender = mpsc::Sender<Chunk>;
+/// The HTTP client of one inserter (keep-alive connections to ClickHouse).
+pub type Client = HyperClient<HttpConnector, Parts>;
 
-/// Starts a table's inserter on its own thread (`sink-<table>`).
-pub fn spawn(target: InsertTarget) -> std::io::Result<(ChunkSender, std::thread::JoinHandle<()>)> {
-    let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
-    let handle = std::thread::Builder::new()
-        .name(format!("sink-{}", target.table))
-        .spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a current-thread runtime starts");
-            rt.block_on(run(target, rx));
-        })?;
-    Ok((tx, handle))
+pub fn client() -> Client {
+    HyperClient::builder(TokioExecutor::new()).build_http()
 }
 
-/// The inserter loop: gather, insert, answer; until every shard has hung up.
-async fn run(target: InsertTarget, mut rx: mpsc::Receiver<Chunk>) {
-    let client: Client<HttpConnector, Full<Bytes>> =
-        Client::builder(TokioExecutor::new()).build_http();
-    let statement = target.statement();
-    // Tokens are unique per process start and insert; deterministic retries across
-    // restarts come with the write-ahead log.
-    let run_id = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let mut seq = 0u64;
-    let mut last_insert: Option<tokio::time::Instant> = None;
-    while let Some(first) = rx.recv().await {
-        // At most one INSERT per interval (ClickHouse makes a part of each): gather
-        // until an interval after the last INSERT began. When that is past, only the
-        // chunks already queued join, so an idle table adds no wait to a request.
-        let now = tokio::time::Instant::now();
-        let deadline = last_insert.map_or(now, |t| t + target.interval).max(now);
-        let mut body = first.body;
-        let mut acks = first.acks;
-        let mut rows = first.rows;
-        while body.len() < MAX_INSERT_BYTES {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(c)) => {
-                    body.extend_from_slice(&c.body);
-                    acks.extend(c.acks);
-                    rows += c.rows;
-                }
-                Ok(None) | Err(_) => break,
-            }
-        }
-        seq += 1;
-        last_insert = Some(tokio::time::Instant::now());
-        let token = format!("sluice-{}-{run_id}-{seq}", target.table);
-        let started = Instant::now();
-        let result = insert(&client, &target, &statement, &token, body).await;
-        match &result {
-            Ok(()) => crate::log::debug(format_args!(
-                "inserted {rows} rows into {} in {:?}",
-                target.table,
-                started.elapsed()
-            )),
-            Err(e) => crate::log::warn(format_args!(
-                "{e} ({rows} rows, {} requests told to retry)",
-                acks.len()
-            )),
-        }
-        for ack in acks {
-            // A request that gave up waiting has dropped its receiver: nothing to tell.
-            let _ = ack.send(result.clone());
-        }
+/// An INSERT body: chunks sent one after another, without copying them together.
+#[derive(Debug, Default)]
+pub struct Parts {
+    parts: VecDeque<Bytes>,
+    left: u64,
+}
+
+impl Parts {
+    pub fn new(parts: impl IntoIterator<Item = Bytes>) -> Parts {
+        let parts: VecDeque<Bytes> = parts.into_iter().filter(|p| !p.is_empty()).collect();
+        let left = parts.iter().map(|p| p.len() as u64).sum();
+        Parts { parts, left }
     }
 }
 
-/// One INSERT over ClickHouse's HTTP interface.
-async fn insert(
-    client: &Client<HttpConnector, Full<Bytes>>,
+impl Body for Parts {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Poll::Ready(self.parts.pop_front().map(|p| {
+            self.left -= p.len() as u64;
+            Ok(Frame::data(p))
+        }))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        // Exact: the request carries a Content-Length.
+        SizeHint::with_exact(self.left)
+    }
+}
+
+/// One attempt of an INSERT with `body` and deduplication `token`.
+pub async fn insert(
+    client: &Client,
     target: &InsertTarget,
     statement: &str,
     token: &str,
-    body: Vec<u8>,
-) -> Result<(), SinkError> {
+    body: Parts,
+) -> Result<(), InsertError> {
     let mut uri = format!("{}/?query=", target.endpoint.url);
     percent_encode(statement, &mut uri);
     uri.push_str("&insert_deduplication_token=");
@@ -193,39 +120,47 @@ async fn insert(
         .header("X-ClickHouse-User", &target.endpoint.user)
         .header("X-ClickHouse-Key", &target.endpoint.password)
         .header("Content-Type", "application/octet-stream")
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|e| SinkError::Network(e.to_string()))?;
+        .body(body)
+        .map_err(|e| InsertError::unreachable(e.to_string()))?;
     let exchange = async {
-        let response = client
-            .request(request)
-            .await
-            .map_err(|e| SinkError::Network(crate::clickhouse::describe(&e)))?;
+        let response = client.request(request).await.map_err(|e| {
+            let text = crate::clickhouse::describe(&e);
+            // Not connected: nothing was sent. Anything else may have reached it.
+            if e.is_connect() {
+                InsertError::unreachable(text)
+            } else {
+                InsertError::broken(format!("the connection to ClickHouse broke: {text}"))
+            }
+        })?;
         let status = response.status();
         let code = response
             .headers()
             .get("X-ClickHouse-Exception-Code")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok());
+            .and_then(|v| v.trim().parse().ok());
         let text = response
             .into_body()
             .collect()
             .await
-            .map_err(|e| SinkError::Network(e.to_string()))?
+            .map_err(|e| InsertError::broken(format!("ClickHouse's answer broke off: {e}")))?
             .to_bytes();
-        // ClickHouse reports an exception after a 200 at the end of the body.
-        let exception = text.windows(15).any(|w| w == b"DB::Exception: ");
-        if status.is_success() && code.is_none() && !exception {
+        if status.is_success() && code.is_none() && !body_has_exception(&text) {
             return Ok(());
         }
-        Err(SinkError::Refused {
-            table: target.table.clone(),
+        Err(InsertError::answered(
+            status.as_u16(),
             code,
-            message: String::from_utf8_lossy(&text).trim().to_owned(),
-        })
+            &String::from_utf8_lossy(&text),
+        ))
     };
     tokio::time::timeout(target.timeout, exchange)
         .await
-        .map_err(|_| SinkError::Timeout(target.table.clone()))?
+        .map_err(|_| {
+            InsertError::broken(format!(
+                "no answer from ClickHouse within {} ms",
+                target.timeout.as_millis()
+            ))
+        })?
 }
 
 /// Percent-encodes a URL query value (RFC 3986 unreserved characters stay).
@@ -262,5 +197,24 @@ mod tests {
         let mut q = String::new();
         percent_encode("INSERT INTO `a` (x) FORMAT RowBinary", &mut q);
         assert_eq!(q, "INSERT%20INTO%20%60a%60%20%28x%29%20FORMAT%20RowBinary");
+    }
+
+    #[test]
+    fn a_body_of_parts_sends_each_part_and_knows_its_length() {
+        let p = Parts::new([
+            Bytes::from_static(b"ab"),
+            Bytes::new(),
+            Bytes::from_static(b"c"),
+        ]);
+        assert_eq!(p.size_hint().exact(), Some(3));
+        let got = futures_lite_collect(p);
+        assert_eq!(got, b"abc");
+    }
+
+    fn futures_lite_collect(p: Parts) -> Vec<u8> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async { p.collect().await.unwrap().to_bytes().to_vec() })
     }
 }

@@ -224,7 +224,7 @@ pub(crate) fn same_json(a: &Json, b: &Json) -> bool {
 /// exact decimal expansion of a double has at most 767 significant digits).
 fn go_tie_to_even(d: f64, digits: String) -> String {
     let last = digits.as_bytes()[digits.len() - 1];
-    if (last - b'0') % 2 == 0 {
+    if (last - b'0').is_multiple_of(2) {
         return digits;
     }
     let exact = format!("{:.767e}", d.abs());

@@ -855,7 +855,7 @@ fn check_f64(v: f64) -> Result<(), proptest::test_runner::TestCaseError> {
             reference
         );
         proptest::prop_assert!(
-            (last(&ours) - b'0') % 2 == 0,
+            (last(&ours) - b'0').is_multiple_of(2),
             "{} vs {}: not the even tie",
             ours,
             reference

@@ -1,0 +1,174 @@
+//! Admission control: a shard holds at most a configured number of bytes.
+//!
+//! Every byte a shard has taken in and not yet seen committed (or, with the
+//! write-ahead log, safely on disk) is counted in its [`Budget`]: request bodies while
+//! they are read and decoded, the column buffers of its batch, and the sealed chunks on
+//! their way to ClickHouse, until the inserter lets them go. A [`Held`] is one such
+//! amount; dropping it gives the bytes back, from whichever thread holds it then.
+//!
+//! When the budget is spent, a new request waits up to `limits.admission_wait_ms` for
+//! room, then is refused with retry information (HTTP 503 with `Retry-After`, gRPC
+//! `UNAVAILABLE` with `RetryInfo`); and the gRPC transport stops releasing HTTP/2
+//! flow-control window to the streams it is reading, so a slow or absent ClickHouse
+//! turns into pressure on the clients, never into unbounded memory.
+//!
+//! The bound is soft by one step: a request that was admitted may finish decoding,
+//! and a sealed batch always leaves (its bytes move from the batch to its chunks), so
+//! the shard can always make progress towards giving memory back.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+/// One shard's byte budget.
+#[derive(Debug)]
+pub struct Budget {
+    limit: usize,
+    used: AtomicUsize,
+    freed: Notify,
+}
+
+/// Bytes counted against a budget until dropped.
+#[derive(Debug)]
+pub struct Held {
+    budget: Arc<Budget>,
+    bytes: usize,
+}
+
+/// The budget stayed spent for the whole wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Full {
+    pub used: usize,
+    pub limit: usize,
+}
+
+impl Budget {
+    pub fn new(limit: usize) -> Arc<Budget> {
+        Arc::new(Budget {
+            limit,
+            used: AtomicUsize::new(0),
+            freed: Notify::new(),
+        })
+    }
+
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    /// Whether anything may be admitted now.
+    pub fn has_room(&self) -> bool {
+        self.used() < self.limit
+    }
+
+    /// Counts `bytes` whatever the budget says (bytes already in hand).
+    pub fn hold(self: &Arc<Self>, bytes: usize) -> Held {
+        self.used.fetch_add(bytes, Ordering::Relaxed);
+        Held {
+            budget: Arc::clone(self),
+            bytes,
+        }
+    }
+
+    /// Counts `bytes` once there is room, waiting up to `wait` for it.
+    pub async fn reserve(self: &Arc<Self>, bytes: usize, wait: Duration) -> Result<Held, Full> {
+        self.wait_for_room(wait).await?;
+        Ok(self.hold(bytes))
+    }
+
+    /// Waits up to `wait` until the budget has room.
+    pub async fn wait_for_room(&self, wait: Duration) -> Result<(), Full> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Register before checking, so a release in between is not missed.
+            let freed = self.freed.notified();
+            if self.has_room() {
+                return Ok(());
+            }
+            if tokio::time::timeout_at(deadline, freed).await.is_err() {
+                return if self.has_room() {
+                    Ok(())
+                } else {
+                    Err(Full {
+                        used: self.used(),
+                        limit: self.limit,
+                    })
+                };
+            }
+        }
+    }
+}
+
+impl Held {
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Grows or shrinks what is held to `bytes`.
+    pub fn resize(&mut self, bytes: usize) {
+        if bytes >= self.bytes {
+            self.budget
+                .used
+                .fetch_add(bytes - self.bytes, Ordering::Relaxed);
+        } else {
+            self.release(self.bytes - bytes);
+        }
+        self.bytes = bytes;
+    }
+
+    fn release(&self, bytes: usize) {
+        let before = self.budget.used.fetch_sub(bytes, Ordering::Relaxed);
+        if before >= self.budget.limit && before - bytes < self.budget.limit {
+            self.budget.freed.notify_waiters();
+        }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.release(self.bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_full_budget_refuses_after_the_wait_and_admits_once_freed() {
+        let b = Budget::new(100);
+        let big = b.hold(150);
+        assert!(!b.has_room());
+        let refused = b.reserve(10, Duration::from_millis(50)).await;
+        assert_eq!(
+            refused.unwrap_err(),
+            Full {
+                used: 150,
+                limit: 100
+            }
+        );
+        // Freed while a request waits: it is admitted.
+        let waiter = {
+            let b = Arc::clone(&b);
+            tokio::spawn(async move {
+                b.reserve(10, Duration::from_secs(5))
+                    .await
+                    .map(|h| h.bytes())
+            })
+        };
+        tokio::task::yield_now().await;
+        drop(big);
+        assert_eq!(waiter.await.unwrap(), Ok(10));
+        assert_eq!(b.used(), 0, "the waiter's hold was dropped too");
+        let mut h = b.hold(10);
+        h.resize(40);
+        assert_eq!(b.used(), 40);
+        h.resize(5);
+        assert_eq!(b.used(), 5);
+    }
+}
