@@ -84,7 +84,7 @@ fn newer_source(dep_info: &Path, built: SystemTime) -> Option<String> {
 }
 
 /// A database name no other test (or earlier run) uses.
-fn fresh_database(purpose: &str) -> String {
+pub fn fresh_database(purpose: &str) -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -99,7 +99,12 @@ fn fresh_database(purpose: &str) -> String {
 
 /// Runs `sql` on the ClickHouse under test and returns the answer's body.
 pub fn query(sql: &str) -> String {
-    let url = clickhouse_url();
+    query_at(&clickhouse_url(), sql)
+}
+
+/// Runs `sql` on the ClickHouse at `url` and returns the answer's body.
+pub fn query_at(url: &str, sql: &str) -> String {
+    let url = url.to_owned();
     let user = std::env::var("CLICKHOUSE_USER").unwrap_or_else(|_| "default".into());
     let password = std::env::var("CLICKHOUSE_PASSWORD").unwrap_or_default();
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -131,44 +136,61 @@ pub struct Sluice {
     pub grpc: SocketAddr,
     pub http: SocketAddr,
     pub database: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+/// `sluice schema apply` into `database` at `url`.
+pub fn apply_schema(url: &str, database: &str) {
+    let out = Command::new(sluice_bin())
+        .args([
+            "schema",
+            "apply",
+            "--clickhouse",
+            url,
+            "--database",
+            database,
+        ])
+        .output()
+        .expect("run sluice schema apply");
+    assert!(
+        out.status.success(),
+        "sluice schema apply: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 impl Sluice {
     /// Applies the schema to a fresh database and starts sluice on free loopback ports.
     pub fn start(purpose: &str) -> Sluice {
-        let (url, bin, database) = (clickhouse_url(), sluice_bin(), fresh_database(purpose));
-        let out = Command::new(&bin)
-            .args([
-                "schema",
-                "apply",
-                "--clickhouse",
-                &url,
-                "--database",
-                &database,
-            ])
-            .output()
-            .expect("run sluice schema apply");
-        assert!(
-            out.status.success(),
-            "sluice schema apply: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let mut child = Command::new(&bin)
+        let url = clickhouse_url();
+        let database = fresh_database(purpose);
+        apply_schema(&url, &database);
+        Sluice::spawn(&url, &database, &[])
+    }
+
+    /// Starts `sluice run` on an existing database, with more `SLUICE_…` settings
+    /// (which may name fixed ports), and waits for its ready line.
+    pub fn spawn(url: &str, database: &str, env: &[(&str, String)]) -> Sluice {
+        let mut child = Command::new(sluice_bin())
             .arg("run")
             .env("SLUICE_LISTEN_GRPC", "127.0.0.1:0")
             .env("SLUICE_LISTEN_HTTP", "127.0.0.1:0")
-            .env("SLUICE_CLICKHOUSE_URL", &url)
-            .env("SLUICE_CLICKHOUSE_DATABASE", &database)
+            .env("SLUICE_CLICKHOUSE_URL", url)
+            .env("SLUICE_CLICKHOUSE_DATABASE", database)
             .env("SLUICE_SHARDS", "2")
             .env("SLUICE_BATCH_MAX_AGE_MS", "100")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stderr(Stdio::piped())
             .spawn()
             .expect("start sluice run");
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let lines = std::sync::Arc::clone(&log);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 eprintln!("[sluice] {line}");
+                lines.lock().unwrap().push(line.clone());
                 let _ = tx.send(line);
             }
         });
@@ -195,8 +217,33 @@ impl Sluice {
             grpc: addr("grpc="),
             http: addr("http="),
             child,
-            database,
+            database: database.to_owned(),
+            log,
         }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What sluice printed on stderr so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// `kill -9`: no chance to flush anything.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, and the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        self.child.wait().expect("sluice exits")
     }
 
     /// Rows of `table` whose resource carries `loadgen.run_id = run_id`, and the

@@ -1,0 +1,414 @@
+//! Fault injection: is every acknowledged record stored, exactly once?
+//!
+//! Each test runs `sluice-loadgen --verify` (acknowledged sequence numbers against
+//! what ClickHouse stored) against real `sluice run` processes while it breaks
+//! something: `kill -9` of sluice, a ClickHouse stopped for 30 s, SIGTERM under load,
+//! ClickHouse refusing with TOO_MANY_PARTS, damaged write-ahead log segments, a table
+//! dropped under sluice. The ClickHouse is the real engine: the shared one at
+//! `CLICKHOUSE_URL`, or a private `scripts/clickhouse` server a test can stop.
+//!
+//! They take minutes, so they are their own test target, run one at a time by
+//! `scripts/test` (`test = false` keeps them out of `cargo test --workspace`):
+//!
+//! ```sh
+//! scripts/clickhouse start --port 0 && export CLICKHOUSE_URL=$(scripts/clickhouse url)
+//! cargo build --bin sluice && cargo test -p sluice-bench --test durability -- --test-threads 1
+//! ```
+
+#[path = "../loadgen/sluice.rs"]
+#[allow(dead_code)]
+mod sluice;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use sluice::{Sluice, apply_schema, clickhouse_url, fresh_database, query_at};
+
+/// A free loopback port (bound and released: sluice restarts on the same ports).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = repo()
+        .join(".build")
+        .join("durability")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A sluice that can be killed and started again on the same ports and data.
+struct Gateway {
+    url: String,
+    database: String,
+    env: Vec<(&'static str, String)>,
+    sluice: Sluice,
+}
+
+impl Gateway {
+    /// Schema in a fresh database at `url`, then sluice with `env` and fixed ports.
+    fn start(url: &str, purpose: &str, env: &[(&'static str, String)]) -> Gateway {
+        let database = fresh_database(purpose);
+        apply_schema(url, &database);
+        let mut env = env.to_vec();
+        env.push(("SLUICE_LISTEN_GRPC", format!("127.0.0.1:{}", free_port())));
+        env.push(("SLUICE_LISTEN_HTTP", format!("127.0.0.1:{}", free_port())));
+        let sluice = Sluice::spawn(url, &database, &env);
+        Gateway {
+            url: url.to_owned(),
+            database,
+            env,
+            sluice,
+        }
+    }
+
+    fn restart(&mut self) {
+        self.sluice = Sluice::spawn(&self.url, &self.database, &self.env);
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://{}", self.sluice.grpc)
+    }
+
+    /// The load generator in the background: `args` plus `--verify` on this gateway's
+    /// database.
+    fn load(&self, run_id: &str, args: &str) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_sluice-loadgen"))
+            .arg("--endpoint")
+            .arg(self.endpoint())
+            .args([
+                "--json",
+                "--quiet",
+                "--threads",
+                "2",
+                "--verify",
+                "--allow-errors",
+            ])
+            .args(["--run-id", run_id])
+            .args(["--clickhouse-url", &self.url])
+            .args(["--database", &self.database])
+            .args(["--records-per-request", "100"])
+            .args(args.split_whitespace())
+            .args(if args.contains("--verify-timeout") {
+                &[][..]
+            } else {
+                &["--verify-timeout", "60s"][..]
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start sluice-loadgen")
+    }
+}
+
+/// The load generator's report.
+fn report(child: Child) -> Value {
+    let out = child.wait_with_output().expect("loadgen runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+}
+
+fn n(v: &Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"))
+}
+
+/// Nothing acknowledged is missing, nothing is stored twice, and enough was
+/// acknowledged for that to mean something.
+fn assert_exactly_once(report: &Value, min_acked: u64) {
+    let v = &report["verify"]["signals"][0];
+    assert!(report["verify"]["error"].is_null(), "{report}");
+    assert_eq!(n(&v["missing"]), 0, "acknowledged but not stored: {v}");
+    assert_eq!(n(&v["duplicates"]), 0, "stored twice: {v}");
+    assert_eq!(n(&v["malformed_rows"]), 0, "{v}");
+    assert!(n(&v["acked"]) >= min_acked, "too little acknowledged: {v}");
+}
+
+/// Peak resident memory of a process, from `/proc` (`VmHWM`, kB).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/<pid>/status")
+}
+
+/// A local ClickHouse of the test's own (`scripts/clickhouse`), which it may stop.
+struct PrivateClickHouse {
+    dir: PathBuf,
+    port: u16,
+}
+
+impl PrivateClickHouse {
+    fn start(name: &str) -> PrivateClickHouse {
+        let ch = PrivateClickHouse {
+            dir: scratch(&format!("ch-{name}")),
+            port: free_port(),
+        };
+        ch.up();
+        ch
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn script(&self, command: &str) {
+        let out = Command::new(repo().join("scripts/clickhouse"))
+            .arg(command)
+            .args(["--port", &self.port.to_string()])
+            .arg("--dir")
+            .arg(&self.dir)
+            .env_remove("CLICKHOUSE_URL")
+            .output()
+            .expect("scripts/clickhouse runs");
+        assert!(
+            out.status.success(),
+            "scripts/clickhouse {command}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn up(&self) {
+        self.script("start");
+    }
+
+    fn down(&self) {
+        self.script("stop");
+    }
+
+    /// How many lines of the server's log contain `needle`.
+    fn log_lines(&self, needle: &str) -> usize {
+        std::fs::read_to_string(self.dir.join("server.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(needle))
+            .count()
+    }
+}
+
+impl Drop for PrivateClickHouse {
+    fn drop(&mut self) {
+        let _ = Command::new(repo().join("scripts/clickhouse"))
+            .arg("stop")
+            .arg("--dir")
+            .arg(&self.dir)
+            .env_remove("CLICKHOUSE_URL")
+            .output();
+    }
+}
+
+fn wal_env(dir: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("SLUICE_WAL_DIR", dir.display().to_string()),
+        ("SLUICE_BATCH_MAX_AGE_MS", "200".into()),
+    ]
+}
+
+#[test]
+fn kill_9_five_times_under_load_loses_and_duplicates_nothing() {
+    let data = scratch("kill9");
+    let mut gw = Gateway::start(&clickhouse_url(), "kill9", &wal_env(&data));
+    let load = gw.load("kill9", "--rate 20k --duration 15s");
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..5 {
+        // At a random moment, 0.5 to 2.5 s apart.
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        std::thread::sleep(Duration::from_millis(500 + rng % 2000));
+        gw.sluice.kill();
+        gw.restart();
+    }
+    let report = report(load);
+    assert_exactly_once(&report, 50_000);
+    assert!(
+        n(&report["requests"]["failed"]) > 0,
+        "the kills were felt by the clients: {report}"
+    );
+    assert!(gw.sluice.terminate().success());
+}
+
+#[test]
+fn clickhouse_stopped_for_30_s_under_load_wal_mode_keeps_taking_requests() {
+    let ch = PrivateClickHouse::start("stop-wal");
+    let data = scratch("stop-wal");
+    let mut env = wal_env(&data);
+    let budget = 64u64 << 20;
+    env.push(("SLUICE_LIMITS_SHARD_BUDGET_BYTES", budget.to_string()));
+    let mut gw = Gateway::start(&ch.url(), "stopwal", &env);
+    let load = gw.load("stopwal", "--rate 10k --duration 40s");
+    std::thread::sleep(Duration::from_secs(3));
+    ch.down();
+    std::thread::sleep(Duration::from_secs(30));
+    ch.up();
+    let report = report(load);
+    // Ingest went on: every request was acknowledged from the write-ahead log.
+    assert_eq!(n(&report["requests"]["failed"]), 0, "{report}");
+    assert_exactly_once(&report, 350_000);
+    let rss_mib = peak_rss_kib(gw.sluice.pid()) / 1024;
+    let bound_mib = 2 * budget / (1 << 20) + 128;
+    eprintln!(
+        "peak RSS {rss_mib} MiB (bound {bound_mib} MiB: 2 shards × budget + 128 MiB of process)"
+    );
+    assert!(
+        rss_mib < bound_mib,
+        "peak RSS {rss_mib} MiB ≥ {bound_mib} MiB"
+    );
+    assert!(gw.sluice.terminate().success());
+}
+
+#[test]
+fn clickhouse_stopped_for_30_s_under_load_clickhouse_mode_refuses_with_retry_information() {
+    let ch = PrivateClickHouse::start("stop-ch");
+    let env = vec![
+        ("SLUICE_ACK", "clickhouse".to_owned()),
+        ("SLUICE_SINK_RETRY_WINDOW_MS", "2000".to_owned()),
+    ];
+    let mut gw = Gateway::start(&ch.url(), "stopch", &env);
+    let load = gw.load("stopch", "--rate 5k --duration 40s --timeout 20s");
+    std::thread::sleep(Duration::from_secs(3));
+    ch.down();
+    std::thread::sleep(Duration::from_secs(30));
+    ch.up();
+    let report = report(load);
+    assert_exactly_once(&report, 20_000);
+    // While ClickHouse was away requests were refused as retryable.
+    let errors = report["errors"].as_array().unwrap();
+    let unavailable = errors
+        .iter()
+        .find(|e| e["name"] == "UNAVAILABLE")
+        .unwrap_or_else(|| panic!("UNAVAILABLE among the errors: {report}"));
+    assert!(n(&unavailable["count"]) > 10, "{report}");
+    assert!(gw.sluice.terminate().success());
+}
+
+#[test]
+fn sigterm_under_load_delivers_or_keeps_every_acknowledged_record() {
+    let data = scratch("sigterm");
+    let mut gw = Gateway::start(&clickhouse_url(), "sigterm", &wal_env(&data));
+    let load = gw.load("sigterm", "--rate 20k --duration 8s");
+    std::thread::sleep(Duration::from_secs(3));
+    let status = gw.sluice.terminate();
+    assert!(status.success(), "SIGTERM: exit {status}");
+    gw.restart();
+    let report = report(load);
+    assert_exactly_once(&report, 50_000);
+    assert!(gw.sluice.terminate().success());
+}
+
+#[test]
+fn too_many_parts_backs_off_then_delivers() {
+    let ch = PrivateClickHouse::start("parts");
+    let data = scratch("parts");
+    let mut gw = Gateway::start(&ch.url(), "parts", &wal_env(&data));
+    let table = format!("`{}`.`otel_logs`", gw.database);
+    query_at(&ch.url(), &format!("SYSTEM STOP MERGES {table}"));
+    query_at(
+        &ch.url(),
+        &format!("ALTER TABLE {table} MODIFY SETTING parts_to_throw_insert = 1"),
+    );
+    let load = gw.load("parts", "--rate 5k --duration 9s");
+    // One part gets in; every INSERT after it is refused with 252 for 5 s.
+    std::thread::sleep(Duration::from_secs(6));
+    let refused = ch.log_lines("Code: 252.");
+    query_at(
+        &ch.url(),
+        &format!("ALTER TABLE {table} MODIFY SETTING parts_to_throw_insert = 3000"),
+    );
+    query_at(&ch.url(), &format!("SYSTEM START MERGES {table}"));
+    let report = report(load);
+    assert_exactly_once(&report, 30_000);
+    assert_eq!(n(&report["requests"]["failed"]), 0, "{report}");
+    // Backoff, not a tight loop: a handful of attempts in those seconds.
+    assert!(
+        (2..=12).contains(&refused),
+        "{refused} INSERTs refused with TOO_MANY_PARTS"
+    );
+    assert!(gw.sluice.terminate().success());
+}
+
+#[test]
+fn a_dropped_table_holds_the_data_until_it_is_created_again() {
+    let data = scratch("drop");
+    let url = clickhouse_url();
+    let mut gw = Gateway::start(&url, "drop", &wal_env(&data));
+    query_at(
+        &url,
+        &format!("DROP TABLE `{}`.`otel_logs` SYNC", gw.database),
+    );
+    let load = gw.load("drop", "--rate 5k --duration 6s");
+    std::thread::sleep(Duration::from_secs(4));
+    let paused = gw
+        .sluice
+        .log()
+        .iter()
+        .any(|l| l.contains("otel_logs: sink paused") && l.contains("UNKNOWN_TABLE"));
+    assert!(paused, "the sink said it paused: {:?}", gw.sluice.log());
+    apply_schema(&url, &gw.database);
+    let report = report(load);
+    assert_eq!(n(&report["requests"]["failed"]), 0, "{report}");
+    assert_exactly_once(&report, 25_000);
+    assert!(gw.sluice.terminate().success());
+}
+
+#[test]
+fn a_corrupt_record_and_a_torn_tail_are_reported_and_the_rest_delivered() {
+    let data = scratch("corrupt");
+    let mut env = wal_env(&data);
+    // Nothing leaves the request log before the kill: one shard, no sealing.
+    env.push(("SLUICE_SHARDS", "1".into()));
+    env.push(("SLUICE_BATCH_MAX_AGE_MS", "600000".into()));
+    let mut gw = Gateway::start(&clickhouse_url(), "corrupt", &env);
+    let load = gw.load(
+        "corrupt",
+        "--requests 40 --connections 1 --streams 2 --verify-timeout 20s",
+    );
+    // The 40 requests take well under a second; then the load generator waits for
+    // the rows (up to 20 s) while they sit in the request log. Kill sluice then.
+    let log_dir = data.join("shards").join("0");
+    std::thread::sleep(Duration::from_secs(5));
+    gw.sluice.kill();
+    let segment = std::fs::read_dir(&log_dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "wal"))
+        .expect("a segment");
+    let mut bytes = std::fs::read(&segment).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid..mid + 8].fill(0xff);
+    bytes.truncate(bytes.len() - 10);
+    std::fs::write(&segment, &bytes).unwrap();
+    gw.env.retain(|(k, _)| *k != "SLUICE_BATCH_MAX_AGE_MS");
+    gw.env.push(("SLUICE_BATCH_MAX_AGE_MS", "100".into()));
+    gw.restart();
+    let log = gw.sluice.log().join("\n");
+    assert!(log.contains("skipped 1 corrupt records"), "{log}");
+    assert!(log.contains("cut a torn tail"), "{log}");
+    let report = report(load);
+    let v = &report["verify"]["signals"][0];
+    assert_eq!(n(&report["requests"]["ok"]), 40, "{report}");
+    // Exactly the damaged requests are gone (one or two in the middle, the torn
+    // last one); nothing is stored twice.
+    let missing = n(&v["missing"]);
+    assert!(missing % 100 == 0 && (200..=300).contains(&missing), "{v}");
+    assert_eq!(n(&v["duplicates"]), 0, "{v}");
+    assert!(gw.sluice.terminate().success());
+}
