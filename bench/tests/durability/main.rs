@@ -15,6 +15,7 @@
 //! cargo build --bin sluice && cargo test -p sluice-bench --test durability -- --test-threads 1
 //! ```
 
+// The loadgen tests' harness for a real `sluice run`, shared; this binary uses part of it.
 #[path = "../loadgen/sluice.rs"]
 #[allow(dead_code)]
 mod sluice;

@@ -10,6 +10,8 @@ mod discard;
 mod endpoint;
 mod proxy;
 mod real;
+// Shared with tests/durability (by `#[path]`), which uses the parts this binary does not.
+#[allow(dead_code)]
 mod sluice;
 
 use std::collections::BTreeSet;
