@@ -28,6 +28,7 @@ use tokio::sync::watch;
 use wire::compress::BlockCodec;
 use wire::rowbinary::logs::LogColumn;
 use wire::rowbinary::metrics::{MetricColumn, TABLES as METRIC_TABLES, columns_of};
+use wire::rowbinary::read::Type;
 use wire::rowbinary::traces::TraceColumn;
 use wire::tables::Table;
 
@@ -46,7 +47,16 @@ use crate::wal::{DataDir, DiskUse, recover};
 #[derive(Debug, Row, Deserialize)]
 struct ColumnRow {
     name: String,
+    #[serde(rename = "type")]
+    type_name: String,
     default_kind: String,
+}
+
+/// A stored column of a table: its name and ClickHouse type.
+#[derive(Debug)]
+struct Stored {
+    name: String,
+    type_name: String,
 }
 
 /// The stored columns of a table (`system.columns`, as `DESCRIBE TABLE` lists them).
@@ -54,10 +64,10 @@ async fn stored_columns(
     endpoint: &Endpoint,
     database: &str,
     table: &str,
-) -> anyhow::Result<Vec<String>> {
+) -> anyhow::Result<Vec<Stored>> {
     let rows = endpoint
         .client()
-        .query("SELECT name, default_kind FROM system.columns WHERE database = ? AND table = ? ORDER BY position")
+        .query("SELECT name, type, default_kind FROM system.columns WHERE database = ? AND table = ? ORDER BY position")
         .bind(database)
         .bind(table)
         .fetch_all::<ColumnRow>()
@@ -73,15 +83,32 @@ async fn stored_columns(
     Ok(rows
         .into_iter()
         .filter(|r| r.default_kind.is_empty())
-        .map(|r| r.name)
+        .map(|r| Stored {
+            name: r.name,
+            type_name: r.type_name,
+        })
         .collect())
 }
 
 /// The columns sluice writes that the table stores, in sluice's order.
-fn pick<C: Copy>(all: &[C], name: fn(C) -> &'static str, stored: &[String]) -> Vec<C> {
+fn pick<C: Copy>(all: &[C], name: fn(C) -> &'static str, stored: &[Stored]) -> Vec<C> {
     all.iter()
         .copied()
-        .filter(|&c| stored.iter().any(|s| s == name(c)))
+        .filter(|&c| stored.iter().any(|s| s.name == name(c)))
+        .collect()
+}
+
+/// The ClickHouse types of `columns`, in their order.
+fn types_of(columns: &[&'static str], stored: &[Stored]) -> anyhow::Result<Vec<Type>> {
+    columns
+        .iter()
+        .map(|&c| {
+            let s = stored
+                .iter()
+                .find(|s| s.name == c)
+                .expect("picked from the stored columns");
+            Type::parse(&s.type_name).map_err(|e| anyhow::anyhow!("column {c}: {e}"))
+        })
         .collect()
 }
 
@@ -180,6 +207,19 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         let names = policy.metrics_columns[t].iter().map(|c| c.name()).collect();
         targets.push((table, table.default_name(), names));
     }
+    let stored_of = |table: Table| -> &[Stored] {
+        match table {
+            Table::Logs => &logs,
+            Table::Sessions => &sessions,
+            Table::Traces => &traces,
+            _ => {
+                &metrics[METRIC_TABLES
+                    .iter()
+                    .position(|&t| t == table)
+                    .expect("a metric table")]
+            }
+        }
+    };
 
     let mut outboxes: PerTable<Option<Outbox>> = PerTable::default();
     let mut next_seq = vec![0u64; shards];
@@ -236,12 +276,14 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let mut sinks = PerTable::default();
     let mut sink_threads = Vec::new();
     for (table, name, columns) in targets {
+        let types = types_of(&columns, stored_of(table))?;
         let settings = Settings {
             target: InsertTarget {
                 endpoint: endpoint.clone(),
                 database: database.clone(),
                 table: name.to_owned(),
                 columns,
+                types,
                 compressed,
                 interval,
                 timeout: Duration::from_millis(config.clickhouse.timeout_ms),
@@ -252,6 +294,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             max_insert_rows: config.sink.max_insert_rows,
             generation: generation.clone(),
             dead_letter: Arc::clone(&dead_letter),
+            codec,
         };
         let (sink, thread) = spawn(settings, outboxes[table].take(), abort_rx.clone())
             .with_context(|| format!("cannot start the {name} inserter"))?;

@@ -54,8 +54,8 @@ mod block;
 mod body;
 
 pub use block::{
-    BlockCodec, BlockEncoder, CHECKSUM_LEN, DEFAULT_ZSTD_LEVEL, HEADER_LEN, MAX_BLOCK_SIZE,
-    METHOD_LZ4, METHOD_NONE, METHOD_ZSTD, compress_blocks,
+    BlockCodec, BlockEncoder, BlockError, CHECKSUM_LEN, DEFAULT_ZSTD_LEVEL, HEADER_LEN,
+    MAX_BLOCK_SIZE, METHOD_LZ4, METHOD_NONE, METHOD_ZSTD, compress_blocks, decompress_blocks,
 };
 pub use body::{DecompressError, Encoding, decompress};
 

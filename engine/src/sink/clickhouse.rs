@@ -31,6 +31,8 @@ pub struct InsertTarget {
     pub table: String,
     /// The INSERT's column list (stored columns sluice writes, from `DESCRIBE TABLE`).
     pub columns: Vec<&'static str>,
+    /// Their ClickHouse types, for splitting a refused INSERT into its rows.
+    pub types: Vec<wire::rowbinary::read::Type>,
     /// Whether bodies are in ClickHouse's compressed-block format (`decompress=1`).
     pub compressed: bool,
     /// How long the inserter gathers chunks for one INSERT.
@@ -186,6 +188,7 @@ mod tests {
             database: "db".into(),
             table: "otel_logs".into(),
             columns: vec!["Timestamp", "Body"],
+            types: Vec::new(),
             compressed: true,
             interval: Duration::from_secs(1),
             timeout: Duration::from_secs(1),

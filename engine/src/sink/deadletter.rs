@@ -1,13 +1,11 @@
 //! Rows ClickHouse refused as data: kept in files, counted, never dropped silently.
 //!
-//! For every refused INSERT the directory gets `<table>-<token>.rowbinary`, the body
-//! exactly as it was sent (ClickHouse's compressed blocks when `compressed`, which
-//! `clickhouse-client --decompress` or `INSERT … SETTINGS decompress=1` read), and a
-//! line in `dead-letter.jsonl` saying what it is: time, table, statement, rows,
-//! compression, token and ClickHouse's error. After fixing the cause, an operator
-//! re-inserts a file with the line's statement.
-//!
-//! The whole INSERT is kept; isolating the refused rows within it is not built yet.
+//! For every range of rows ClickHouse refused (the sink isolates them first, see
+//! [`super::deliver`]) the directory gets `<table>-<token>.rowbinary`, the rows as
+//! they were sent (ClickHouse's compressed blocks when `compressed`, which an INSERT
+//! with `decompress=1` reads), and a line in `dead-letter.jsonl` saying what it is:
+//! time, table, statement, rows, compression, token and ClickHouse's error. After
+//! fixing the cause, an operator re-inserts a file with the line's statement.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -43,9 +43,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::sync::{Notify, mpsc, watch};
 
-use super::clickhouse::{self, InsertTarget, Parts};
+use super::clickhouse::{self, InsertTarget};
 use super::deadletter::DeadLetter;
-use super::error::{Class, InsertError};
+use super::deliver::deliver;
+use super::error::Class;
 use super::retry::Backoff;
 use super::{Ack, Chunk, SinkError};
 use crate::ack::AckMode;
@@ -72,6 +73,8 @@ pub struct Settings {
     /// Part of every deduplication token (see the module doc).
     pub generation: String,
     pub dead_letter: Arc<DeadLetter>,
+    /// How bodies are compressed (to compress the halves of a refused INSERT alike).
+    pub codec: Option<wire::compress::BlockCodec>,
 }
 
 /// A queued chunk.
@@ -414,91 +417,4 @@ fn prepare(
         outbox.begin(first, last)?;
     }
     Ok((parts, rows, token))
-}
-
-/// One INSERT, retried per its failures' class until it commits (or, with `ack =
-/// "clickhouse"`, until the retry window has passed).
-async fn deliver(
-    settings: &Settings,
-    client: &clickhouse::Client,
-    statement: &str,
-    token: &str,
-    parts: &[Bytes],
-    rows: usize,
-) -> Result<(), InsertError> {
-    let table = &settings.target.table;
-    let mut backoff = Backoff::default();
-    let started = Instant::now();
-    let mut attempts = 0u32;
-    let mut paused = false;
-    loop {
-        attempts += 1;
-        let body = Parts::new(parts.iter().cloned());
-        let err = match clickhouse::insert(client, &settings.target, statement, token, body).await {
-            Ok(()) => {
-                if attempts > 1 {
-                    crate::log::info(format_args!(
-                        "{table}: inserted {rows} rows after {attempts} attempts ({:.1} s)",
-                        started.elapsed().as_secs_f64()
-                    ));
-                }
-                return Ok(());
-            }
-            Err(e) => e,
-        };
-        if err.class == Class::Data {
-            return match settings.dead_letter.write(
-                table,
-                statement,
-                token,
-                &err,
-                parts,
-                rows,
-                settings.target.compressed,
-            ) {
-                Ok(path) => {
-                    crate::log::warn(format_args!(
-                        "{table}: ClickHouse refused {rows} rows as data ({err}); \
-                         written to {} (dead-lettered rows so far: {})",
-                        path.display(),
-                        settings.dead_letter.rows()
-                    ));
-                    Ok(())
-                }
-                Err(e) => {
-                    crate::log::warn(format_args!(
-                        "{table}: ClickHouse refused {rows} rows as data ({err}) and the \
-                         dead-letter file could not be written ({e}): holding them"
-                    ));
-                    tokio::time::sleep(backoff.delay(Class::Structural)).await;
-                    continue;
-                }
-            };
-        }
-        if settings.ack == AckMode::ClickHouse && started.elapsed() >= settings.retry_window {
-            crate::log::warn(format_args!(
-                "{table}: {err}; gave up after {attempts} attempts: {rows} rows' requests are told to retry"
-            ));
-            return Err(err);
-        }
-        let delay = backoff.delay(err.class);
-        if err.class == Class::Structural && !paused {
-            paused = true;
-            crate::log::warn(format_args!(
-                "{table}: sink paused: {err}; holding {rows} rows, probing every {:?} until it is fixed",
-                super::retry::STRUCTURAL_PROBE
-            ));
-        } else if attempts == 1 || attempts.is_power_of_two() {
-            let maybe = if err.ambiguous {
-                " (it may have committed: the retry is deduplicated)"
-            } else {
-                ""
-            };
-            crate::log::warn(format_args!(
-                "{table}: {err}{maybe}; attempt {attempts}, retrying in {} ms",
-                delay.as_millis()
-            ));
-        }
-        tokio::time::sleep(delay).await;
-    }
 }

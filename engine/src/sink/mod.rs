@@ -3,6 +3,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`inserter`] | one inserter per table: takes the shards' chunks, coalesces them into one INSERT per interval, retries, answers |
+//! | [`deliver`] | one INSERT from first attempt to outcome: retries, and the rows ClickHouse refuses found by bisection |
 //! | [`clickhouse`] | one INSERT over ClickHouse's HTTP interface, its answer parsed |
 //! | [`error`] | what a failed INSERT means: transient, structural or data ([`error::Class`]) |
 //! | [`retry`] | capped, jittered exponential backoff |
@@ -10,6 +11,7 @@
 
 pub mod clickhouse;
 pub mod deadletter;
+pub mod deliver;
 pub mod error;
 pub mod inserter;
 pub mod retry;

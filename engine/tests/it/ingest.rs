@@ -17,7 +17,7 @@ use prost::Message;
 
 use crate::gateway::{Gateway, GrpcClient, HttpClient, grpc_frame};
 
-const EXPORT: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+pub const EXPORT: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 
 fn kv(key: &str, v: Value) -> KeyValue {
     KeyValue {
@@ -36,6 +36,11 @@ fn now_ns() -> u64 {
 
 /// A request of `n` records tagged with resource attribute `case` = `case`.
 fn request(case: &str, n: usize) -> Vec<u8> {
+    request_with_bodies(case, n, |i| format!("record {i}"))
+}
+
+/// [`request`] with record `i`'s body `body(i)`.
+pub fn request_with_bodies(case: &str, n: usize, body: impl Fn(usize) -> String) -> Vec<u8> {
     let t = now_ns();
     let records = (0..n)
         .map(|i| LogRecord {
@@ -43,7 +48,7 @@ fn request(case: &str, n: usize) -> Vec<u8> {
             severity_number: 9,
             severity_text: "Info".into(),
             body: Some(AnyValue {
-                value: Some(Value::StringValue(format!("record {i}"))),
+                value: Some(Value::StringValue(body(i))),
             }),
             attributes: vec![
                 kv("i", Value::IntValue(i as i64)),

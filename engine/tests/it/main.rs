@@ -15,5 +15,6 @@ mod gateway;
 mod ingest;
 mod metrics;
 mod schema;
+mod sink;
 mod support;
 mod traces;

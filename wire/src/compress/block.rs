@@ -148,3 +148,99 @@ pub(super) fn checksum(block: &[u8]) -> [u8; CHECKSUM_LEN] {
 pub fn compress_blocks(codec: BlockCodec, input: &[u8], out: &mut Vec<u8>) {
     BlockEncoder::new(codec).encode(input, out);
 }
+
+/// Largest uncompressed size a block may claim when reading (ClickHouse's own limit
+/// for a compressed block is 1 GiB).
+pub const MAX_READ_BLOCK: usize = 1 << 30;
+
+/// Why bytes are not ClickHouse compressed blocks; `offset` is where the block
+/// starts in the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockError {
+    /// The input ends inside a block.
+    Truncated { offset: usize },
+    /// The block's CityHash128 does not match.
+    Checksum { offset: usize },
+    /// A method byte this reader does not know.
+    Method { offset: usize, method: u8 },
+    /// The payload does not decompress to the size the header says.
+    Corrupt { offset: usize },
+}
+
+impl std::fmt::Display for BlockError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BlockError::Truncated { offset } => {
+                write!(f, "a compressed block at byte {offset} is cut short")
+            }
+            BlockError::Checksum { offset } => write!(
+                f,
+                "the compressed block at byte {offset} fails its checksum"
+            ),
+            BlockError::Method { offset, method } => {
+                write!(
+                    f,
+                    "the compressed block at byte {offset} has an unknown method 0x{method:02x}"
+                )
+            }
+            BlockError::Corrupt { offset } => write!(
+                f,
+                "the compressed block at byte {offset} does not decompress"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for BlockError {}
+
+/// Appends the data of ClickHouse compressed blocks (as [`compress_blocks`] writes
+/// them, and as ClickHouse sends with `compress=1`) to `out`, checking each block's
+/// checksum.
+pub fn decompress_blocks(input: &[u8], out: &mut Vec<u8>) -> Result<(), BlockError> {
+    let mut pos = 0;
+    while pos < input.len() {
+        let offset = pos;
+        let head = input
+            .get(pos + CHECKSUM_LEN..pos + CHECKSUM_LEN + HEADER_LEN)
+            .ok_or(BlockError::Truncated { offset })?;
+        let method = head[0];
+        let compressed = u32::from_le_bytes([head[1], head[2], head[3], head[4]]) as usize;
+        let size = u32::from_le_bytes([head[5], head[6], head[7], head[8]]) as usize;
+        if compressed < HEADER_LEN || size > MAX_READ_BLOCK {
+            return Err(BlockError::Corrupt { offset });
+        }
+        let block = input
+            .get(pos + CHECKSUM_LEN..pos + CHECKSUM_LEN + compressed)
+            .ok_or(BlockError::Truncated { offset })?;
+        if checksum(block) != input[pos..pos + CHECKSUM_LEN] {
+            return Err(BlockError::Checksum { offset });
+        }
+        let payload = &block[HEADER_LEN..];
+        let start = out.len();
+        match method {
+            METHOD_NONE => {
+                if payload.len() != size {
+                    return Err(BlockError::Corrupt { offset });
+                }
+                out.extend_from_slice(payload);
+            }
+            METHOD_LZ4 => {
+                out.resize(start + size, 0);
+                match lz4_flex::block::decompress_into(payload, &mut out[start..]) {
+                    Ok(n) if n == size => {}
+                    _ => return Err(BlockError::Corrupt { offset }),
+                }
+            }
+            METHOD_ZSTD => {
+                out.resize(start + size, 0);
+                match zstd_safe::decompress(&mut out[start..], payload) {
+                    Ok(n) if n == size => {}
+                    _ => return Err(BlockError::Corrupt { offset }),
+                }
+            }
+            _ => return Err(BlockError::Method { offset, method }),
+        }
+        pos += CHECKSUM_LEN + compressed;
+    }
+    Ok(())
+}

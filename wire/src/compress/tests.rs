@@ -552,3 +552,48 @@ fn encoder_is_reusable() {
         assert_eq!(read_blocks(&reused).len(), 2);
     }
 }
+
+#[test]
+fn blocks_decompress_back_for_every_codec_and_damage_is_caught() {
+    let data = sample(3 * MAX_BLOCK_SIZE + 777);
+    for codec in [
+        BlockCodec::None,
+        BlockCodec::Lz4,
+        BlockCodec::Zstd { level: 1 },
+    ] {
+        let mut blocks = Vec::new();
+        compress_blocks(codec, &data, &mut blocks);
+        let mut back = b"kept".to_vec();
+        decompress_blocks(&blocks, &mut back).unwrap();
+        assert_eq!(&back[..4], b"kept", "{codec:?}: appends");
+        assert!(back[4..] == data[..], "{codec:?}");
+        let mut out = Vec::new();
+        assert_eq!(
+            decompress_blocks(&blocks[..blocks.len() - 1], &mut out),
+            Err(BlockError::Truncated {
+                offset: blocks.len() - last_block_len(&blocks)
+            }),
+            "{codec:?}"
+        );
+        let mut damaged = blocks.clone();
+        damaged[CHECKSUM_LEN + HEADER_LEN + 3] ^= 1;
+        assert_eq!(
+            decompress_blocks(&damaged, &mut out),
+            Err(BlockError::Checksum { offset: 0 }),
+            "{codec:?}"
+        );
+    }
+}
+
+/// The length of the last block in a run of blocks.
+fn last_block_len(blocks: &[u8]) -> usize {
+    let mut pos = 0;
+    let mut last = 0;
+    while pos < blocks.len() {
+        let h = &blocks[pos + CHECKSUM_LEN..];
+        let compressed = u32::from_le_bytes([h[1], h[2], h[3], h[4]]) as usize;
+        last = CHECKSUM_LEN + compressed;
+        pos += last;
+    }
+    last
+}

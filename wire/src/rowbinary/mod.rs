@@ -17,6 +17,7 @@
 
 pub mod logs;
 pub mod metrics;
+pub mod read;
 pub mod traces;
 
 use crate::columns::Maps;
