@@ -25,8 +25,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use proxy::{Fault, Proxy};
 use serde_json::Value;
 use sluice::{Sluice, apply_schema, clickhouse_url, fresh_database, query_at};
+
+mod proxy;
 
 /// A free loopback port (bound and released: sluice restarts on the same ports).
 fn free_port() -> u16 {
@@ -415,4 +418,47 @@ fn a_corrupt_record_and_a_torn_tail_are_reported_and_the_rest_delivered() {
     );
     assert_eq!(n(&v["duplicates"]), 0, "{v}");
     assert!(gw.sluice.terminate().success());
+}
+
+#[test]
+fn inserts_cut_mid_body_cut_before_the_answer_or_over_the_memory_limit_lose_and_duplicate_nothing() {
+    let url = clickhouse_url();
+    let upstream: std::net::SocketAddr = url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("CLICKHOUSE_URL is http://IP:PORT");
+    for ack in ["clickhouse", "wal"] {
+        let proxy = Proxy::start(upstream);
+        let data = scratch(&format!("proxy-{ack}"));
+        let mut env = wal_env(&data);
+        env.push(("SLUICE_ACK", ack.to_owned()));
+        env.push(("SLUICE_CLICKHOUSE_URL", format!("http://{}", proxy.addr)));
+        let mut gw = Gateway::start(&url, &format!("proxy{ack}"), &env);
+        let run_id = format!("proxy-{ack}");
+        let load = gw.load(&run_id, "--rate 5k --duration 8s --timeout 20s");
+        std::thread::sleep(Duration::from_secs(2));
+        proxy.arm(&[Fault::CutMidBody]);
+        std::thread::sleep(Duration::from_millis(1500));
+        proxy.arm(&[Fault::CutBeforeAnswer]);
+        std::thread::sleep(Duration::from_millis(1500));
+        proxy.arm(&[Fault::MemoryLimit; 3]);
+        let report = report(load);
+        let (done, inserts) = proxy.done();
+        assert_eq!(
+            done,
+            vec![
+                Fault::CutMidBody,
+                Fault::CutBeforeAnswer,
+                Fault::MemoryLimit,
+                Fault::MemoryLimit,
+                Fault::MemoryLimit
+            ],
+            "{ack}: every fault happened ({inserts} INSERTs)"
+        );
+        // The INSERTs were retried (same bytes, same token) until they committed:
+        // no request failed, nothing is missing, nothing is stored twice.
+        assert_eq!(n(&report["requests"]["failed"]), 0, "{ack}: {report}");
+        assert_exactly_once(&report, 30_000);
+        assert!(gw.sluice.terminate().success());
+    }
 }
