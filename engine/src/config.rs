@@ -100,6 +100,9 @@ pub struct Wal {
     /// The most the data directory may hold; past it (ClickHouse far behind), new
     /// requests are refused with retry information.
     pub max_bytes: u64,
+    /// Disk kept free for the outboxes, so that a full disk does not stop what
+    /// frees it (see `wal::DiskUse`).
+    pub reserve_bytes: u64,
 }
 
 impl Default for Wal {
@@ -109,6 +112,7 @@ impl Default for Wal {
             group_commit_ms: 2,
             segment_bytes: 32 << 20,
             max_bytes: 8 << 30,
+            reserve_bytes: 64 << 20,
         }
     }
 }

@@ -177,7 +177,15 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             }
             _ => None,
         };
-    let disk = data.as_ref().map(|_| DiskUse::new(config.wal.max_bytes));
+    let disk = match &data {
+        Some(d) => {
+            let disk = DiskUse::new(config.wal.max_bytes);
+            disk.set_reserve(d.path.join("RESERVE"), config.wal.reserve_bytes)
+                .with_context(|| format!("cannot keep a reserve in {}", d.path.display()))?;
+            Some(disk)
+        }
+        None => None,
+    };
     let generation = data.as_ref().map_or_else(
         || format!("{:016x}", fastrand::u64(..)),
         |d| d.generation.clone(),
@@ -295,6 +303,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             generation: generation.clone(),
             dead_letter: Arc::clone(&dead_letter),
             codec,
+            disk: disk.clone(),
         };
         let (sink, thread) = spawn(settings, outboxes[table].take(), abort_rx.clone())
             .with_context(|| format!("cannot start the {name} inserter"))?;

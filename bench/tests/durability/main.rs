@@ -48,11 +48,19 @@ fn repo() -> PathBuf {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let d = repo()
-        .join(".build")
-        .join("durability")
-        .join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
+    let root = repo().join(".build").join("durability");
+    // What an earlier run of this test left.
+    for old in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+        let file_name = old.file_name();
+        let old_name = file_name.to_string_lossy();
+        if old_name.strip_prefix(name).is_some_and(|rest| {
+            rest.strip_prefix('-')
+                .is_some_and(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
+        }) {
+            let _ = std::fs::remove_dir_all(old.path());
+        }
+    }
+    let d = root.join(format!("{name}-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -63,22 +71,37 @@ struct Gateway {
     database: String,
     env: Vec<(&'static str, String)>,
     sluice: Sluice,
+    /// The ClickHouse password `--verify` logs in with.
+    password: String,
 }
 
 impl Gateway {
     /// Schema in a fresh database at `url`, then sluice with `env` and fixed ports.
     fn start(url: &str, purpose: &str, env: &[(&'static str, String)]) -> Gateway {
+        let password = std::env::var("CLICKHOUSE_PASSWORD").unwrap_or_default();
+        Gateway::start_as(url, &password, purpose, env)
+    }
+
+    /// [`start`](Gateway::start) with ClickHouse password `password`.
+    fn start_as(
+        url: &str,
+        password: &str,
+        purpose: &str,
+        env: &[(&'static str, String)],
+    ) -> Gateway {
         let database = fresh_database(purpose);
-        apply_schema(url, &database);
+        sluice::apply_schema_as(url, &database, password);
         let mut env = env.to_vec();
         env.push(("SLUICE_LISTEN_GRPC", format!("127.0.0.1:{}", free_port())));
         env.push(("SLUICE_LISTEN_HTTP", format!("127.0.0.1:{}", free_port())));
+        env.push(("SLUICE_CLICKHOUSE_PASSWORD", password.to_owned()));
         let sluice = Sluice::spawn(url, &database, &env);
         Gateway {
             url: url.to_owned(),
             database,
             env,
             sluice,
+            password: password.to_owned(),
         }
     }
 
@@ -106,6 +129,7 @@ impl Gateway {
             ])
             .args(["--run-id", run_id])
             .args(["--clickhouse-url", &self.url])
+            .args(["--clickhouse-password", &self.password])
             .args(["--database", &self.database])
             .args(["--records-per-request", "100"])
             .args(args.split_whitespace())
@@ -157,6 +181,7 @@ fn peak_rss_kib(pid: u32) -> u64 {
 struct PrivateClickHouse {
     dir: PathBuf,
     port: u16,
+    password: String,
 }
 
 impl PrivateClickHouse {
@@ -164,9 +189,18 @@ impl PrivateClickHouse {
         let ch = PrivateClickHouse {
             dir: scratch(&format!("ch-{name}")),
             port: free_port(),
+            password: String::new(),
         };
         ch.up();
         ch
+    }
+
+    /// Stops the server and starts it again on the same port and data, now with
+    /// `password` for the default user.
+    fn restart_with_password(&mut self, password: &str) {
+        self.down();
+        self.password = password.to_owned();
+        self.up();
     }
 
     fn url(&self) -> String {
@@ -179,6 +213,7 @@ impl PrivateClickHouse {
             .args(["--port", &self.port.to_string()])
             .arg("--dir")
             .arg(&self.dir)
+            .args(["--password", &self.password])
             .env_remove("CLICKHOUSE_URL")
             .output()
             .expect("scripts/clickhouse runs");
@@ -421,7 +456,8 @@ fn a_corrupt_record_and_a_torn_tail_are_reported_and_the_rest_delivered() {
 }
 
 #[test]
-fn inserts_cut_mid_body_cut_before_the_answer_or_over_the_memory_limit_lose_and_duplicate_nothing() {
+fn inserts_cut_mid_body_cut_before_the_answer_or_over_the_memory_limit_lose_and_duplicate_nothing()
+{
     let url = clickhouse_url();
     let upstream: std::net::SocketAddr = url
         .trim_start_matches("http://")
@@ -461,4 +497,118 @@ fn inserts_cut_mid_body_cut_before_the_answer_or_over_the_memory_limit_lose_and_
         assert_exactly_once(&report, 30_000);
         assert!(gw.sluice.terminate().success());
     }
+}
+
+#[test]
+fn a_wrong_password_holds_the_data_until_it_is_fixed() {
+    let mut ch = PrivateClickHouse::start("password");
+    ch.restart_with_password("first");
+    let data = scratch("password");
+    let mut gw = Gateway::start_as(&ch.url(), "first", "password", &wal_env(&data));
+    // The password is changed under sluice: its INSERTs are refused (516).
+    ch.restart_with_password("second");
+    let load = gw.load("password", "--rate 5k --duration 8s");
+    std::thread::sleep(Duration::from_secs(4));
+    let paused = gw
+        .sluice
+        .log()
+        .iter()
+        .any(|l| l.contains("sink paused") && l.contains("AUTHENTICATION_FAILED"));
+    assert!(paused, "the sink said it paused: {:?}", gw.sluice.log());
+    // Fixed: the password sluice has is the server's again.
+    ch.restart_with_password("first");
+    let report = report(load);
+    assert_eq!(n(&report["requests"]["failed"]), 0, "{report}");
+    assert_exactly_once(&report, 35_000);
+    assert!(gw.sluice.terminate().success());
+}
+
+/// A tmpfs of `mib` MiB mounted at `dir` (root only), unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, mib: u64) -> Tmpfs {
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .expect("mount runs");
+        assert!(
+            out.status.success(),
+            "this test fills a small filesystem and needs to mount a tmpfs (as root): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Tmpfs(dir.to_owned())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_refuses_with_retry_information_and_recovers_when_space_frees() {
+    let ch = PrivateClickHouse::start("diskfull");
+    let data = scratch("diskfull");
+    let _fs = Tmpfs::mount(&data, 3);
+    let mut env = wal_env(&data);
+    // Small segments, so what is delivered is deleted soon; the backlog fills the disk.
+    env.push(("SLUICE_WAL_SEGMENT_BYTES", "262144".into()));
+    env.push(("SLUICE_WAL_RESERVE_BYTES", "1048576".into()));
+    let mut gw = Gateway::start(&ch.url(), "diskfull", &env);
+    ch.down();
+    let load = gw.load("diskfull", "--rate 20k --duration 24s --timeout 20s");
+    // ClickHouse is away: the outbox grows until the filesystem is full.
+    let deadline = std::time::Instant::now() + Duration::from_secs(14);
+    let full = loop {
+        let log = gw.sluice.log();
+        if log
+            .iter()
+            .any(|l| l.contains("No space left on device") || l.contains("write-ahead log is full"))
+        {
+            break true;
+        }
+        if std::time::Instant::now() > deadline {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        full,
+        "the 3 MiB filesystem filled up: {:?}",
+        gw.sluice.log()
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    ch.up();
+    let report = report(load);
+    // Refused while full, with the reason; no crash; accepted again once delivered.
+    let errors = report["errors"].as_array().unwrap();
+    let refused: u64 = errors
+        .iter()
+        .filter(|e| {
+            e["name"] == "UNAVAILABLE"
+                && e["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("write-ahead log")
+        })
+        .map(|e| n(&e["count"]))
+        .sum();
+    assert!(refused > 0, "refusals naming the write-ahead log: {report}");
+    assert_exactly_once(&report, 20_000);
+    let after = gw.load("diskfull-after", "--rate 5k --duration 3s");
+    let after = report_of(after);
+    assert_eq!(
+        n(&after["requests"]["failed"]),
+        0,
+        "accepted again: {after}"
+    );
+    assert_exactly_once(&after, 10_000);
+    assert!(gw.sluice.terminate().success());
+}
+
+fn report_of(child: Child) -> Value {
+    report(child)
 }

@@ -133,7 +133,11 @@ async fn read_message<R: AsyncBufReadExt + Unpin>(r: &mut R) -> std::io::Result<
             r.read_until(b'\n', &mut size_line).await?;
             body.extend_from_slice(&size_line);
             let size = usize::from_str_radix(
-                String::from_utf8_lossy(&size_line).trim().split(';').next().unwrap_or("0"),
+                String::from_utf8_lossy(&size_line)
+                    .trim()
+                    .split(';')
+                    .next()
+                    .unwrap_or("0"),
                 16,
             )
             .unwrap_or(0);
@@ -151,7 +155,11 @@ async fn read_message<R: AsyncBufReadExt + Unpin>(r: &mut R) -> std::io::Result<
 const MEMORY_LIMIT: &str = "Code: 241. DB::Exception: Memory limit (total) exceeded: would use 9.31 GiB \
 (attempt to allocate chunk of 4194304 bytes), maximum: 9.31 GiB. (MEMORY_LIMIT_EXCEEDED) (version 26.9.2.1)\n";
 
-async fn serve(client: TcpStream, upstream: SocketAddr, state: Arc<Mutex<State>>) -> std::io::Result<()> {
+async fn serve(
+    client: TcpStream,
+    upstream: SocketAddr,
+    state: Arc<Mutex<State>>,
+) -> std::io::Result<()> {
     let (cr, mut cw) = client.into_split();
     let mut cr = BufReader::new(cr);
     let up = TcpStream::connect(upstream).await?;

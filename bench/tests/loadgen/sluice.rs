@@ -104,9 +104,15 @@ pub fn query(sql: &str) -> String {
 
 /// Runs `sql` on the ClickHouse at `url` and returns the answer's body.
 pub fn query_at(url: &str, sql: &str) -> String {
+    let password = std::env::var("CLICKHOUSE_PASSWORD").unwrap_or_default();
+    query_as(url, &password, sql)
+}
+
+/// [`query_at`] with the given password.
+pub fn query_as(url: &str, password: &str, sql: &str) -> String {
     let url = url.to_owned();
     let user = std::env::var("CLICKHOUSE_USER").unwrap_or_else(|_| "default".into());
-    let password = std::env::var("CLICKHOUSE_PASSWORD").unwrap_or_default();
+    let password = password.to_owned();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -141,6 +147,12 @@ pub struct Sluice {
 
 /// `sluice schema apply` into `database` at `url`.
 pub fn apply_schema(url: &str, database: &str) {
+    let password = std::env::var("CLICKHOUSE_PASSWORD").unwrap_or_default();
+    apply_schema_as(url, database, &password);
+}
+
+/// [`apply_schema`] with the given password.
+pub fn apply_schema_as(url: &str, database: &str, password: &str) {
     let out = Command::new(sluice_bin())
         .args([
             "schema",
@@ -150,6 +162,7 @@ pub fn apply_schema(url: &str, database: &str) {
             "--database",
             database,
         ])
+        .env("CLICKHOUSE_PASSWORD", password)
         .output()
         .expect("run sluice schema apply");
     assert!(

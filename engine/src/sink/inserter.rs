@@ -75,6 +75,9 @@ pub struct Settings {
     pub dead_letter: Arc<DeadLetter>,
     /// How bodies are compressed (to compress the halves of a refused INSERT alike).
     pub codec: Option<wire::compress::BlockCodec>,
+    /// The write-ahead log's disk (with the outbox): its reserve is released when
+    /// the outbox cannot write, and put back once INSERTs have freed room.
+    pub disk: Option<Arc<crate::wal::DiskUse>>,
 }
 
 /// A queued chunk.
@@ -221,6 +224,12 @@ async fn intake(
                 changed.notify_one();
             }
             Err(e) => {
+                // A full disk: the reserve makes room for these (see `wal::DiskUse`).
+                if e.kind() == std::io::ErrorKind::StorageFull
+                    && settings.disk.as_ref().is_some_and(|d| d.release_reserve())
+                {
+                    continue;
+                }
                 // The outbox could not take them (disk full, I/O error): they stay in
                 // memory, counted against their shards' budgets, and are offered again.
                 crate::log::warn(format_args!(
@@ -375,6 +384,9 @@ async fn deliver_all(settings: Rc<Settings>, queue: Rc<RefCell<Queue>>, changed:
             ));
         }
         q.pending = None;
+        if let Some(disk) = &settings.disk {
+            disk.restore_reserve();
+        }
         while q.entries.front().is_some_and(|e| e.id <= last) {
             let e = q.entries.pop_front().expect("checked");
             for ack in e.acks {

@@ -42,12 +42,14 @@
 //! ```text
 //! <wal.dir>/LOCK                      held (flock) by the running sluice
 //! <wal.dir>/GENERATION                random; part of every deduplication token
+//! <wal.dir>/RESERVE                   wal.reserve_bytes kept free for the outboxes (see DiskUse)
 //! <wal.dir>/shards/<k>/<seq>.wal      shard k's request log (segment format: segment.rs)
 //! <wal.dir>/outbox/<table>/<id>.wal   the table's outbox
-//! <wal.dir>/outbox/<table>/MANIFEST   JSON: committed, pending, received
+//! <wal.dir>/outbox/<table>/MANIFEST   two in-place slots of JSON: committed, pending, received
 //! <wal.dir>/dead-letter/              rows ClickHouse refused as data
 //! ```
 
+pub mod manifest;
 pub mod outbox;
 pub mod recover;
 pub mod segment;
@@ -64,8 +66,14 @@ use std::time::Duration;
 /// letting one through to find out whether there is room again.
 pub const PROBE_AFTER_FAILURE: Duration = Duration::from_millis(250);
 
-/// Bytes of the data directory in use, against `wal.max_bytes`; and whether the
-/// last write failed (disk full), until one succeeds again.
+/// Bytes of the data directory in use, against `wal.max_bytes`; whether the last
+/// write failed (disk full), until one succeeds again; and the reserve.
+///
+/// The reserve is a file of `wal.reserve_bytes` kept in the data directory. When the
+/// disk fills, the shards' request logs are refused first; an outbox that cannot
+/// take a chunk deletes the reserve and tries again, so the chunks that free the
+/// request logs always find room, and INSERTs go on and free the outboxes. Requests
+/// are taken again once the reserve could be put back.
 #[derive(Debug)]
 pub struct DiskUse {
     limit: u64,
@@ -74,6 +82,8 @@ pub struct DiskUse {
     /// Milliseconds since `since` of the last failure.
     failed_at: AtomicU64,
     since: std::time::Instant,
+    reserve: std::sync::Mutex<Option<(PathBuf, u64)>>,
+    reserve_present: AtomicBool,
 }
 
 impl DiskUse {
@@ -84,7 +94,70 @@ impl DiskUse {
             failing: AtomicBool::new(false),
             failed_at: AtomicU64::new(0),
             since: std::time::Instant::now(),
+            reserve: std::sync::Mutex::new(None),
+            reserve_present: AtomicBool::new(true),
         })
+    }
+
+    /// Keeps a reserve of `bytes` at `path` (see the type's doc).
+    pub fn set_reserve(&self, path: PathBuf, bytes: u64) -> io::Result<()> {
+        *self.reserve.lock().unwrap_or_else(|p| p.into_inner()) = Some((path, bytes));
+        self.reserve_present.store(false, Ordering::Relaxed);
+        if self.restore_reserve() {
+            Ok(())
+        } else {
+            Err(io::Error::other(format!(
+                "no room for the write-ahead log's reserve of {bytes} bytes"
+            )))
+        }
+    }
+
+    /// Deletes the reserve, if it is there; whether it was.
+    pub fn release_reserve(&self) -> bool {
+        let reserve = self.reserve.lock().unwrap_or_else(|p| p.into_inner());
+        let Some((path, _)) = reserve.as_ref() else {
+            return false;
+        };
+        if !self.reserve_present.swap(false, Ordering::Relaxed) {
+            return false;
+        }
+        let _ = std::fs::remove_file(path);
+        crate::log::warn(format_args!(
+            "the disk of the write-ahead log is full: released its reserve for the outboxes; requests are refused until it can be put back"
+        ));
+        true
+    }
+
+    /// Puts the reserve back if it is not there; whether it is there now.
+    pub fn restore_reserve(&self) -> bool {
+        if self.reserve_present.load(Ordering::Relaxed) {
+            return true;
+        }
+        let reserve = self.reserve.lock().unwrap_or_else(|p| p.into_inner());
+        let Some((path, bytes)) = reserve.as_ref() else {
+            return true;
+        };
+        let made = (|| {
+            let mut f = File::create(path)?;
+            let zeros = vec![0u8; 1 << 20];
+            let mut left = *bytes;
+            while left > 0 {
+                let n = left.min(zeros.len() as u64) as usize;
+                f.write_all(&zeros[..n])?;
+                left -= n as u64;
+            }
+            f.sync_all()
+        })();
+        match made {
+            Ok(()) => {
+                self.reserve_present.store(true, Ordering::Relaxed);
+                true
+            }
+            Err(_) => {
+                let _ = std::fs::remove_file(path);
+                false
+            }
+        }
     }
 
     pub fn add(&self, n: u64) {
@@ -106,7 +179,7 @@ impl DiskUse {
     /// Whether a new request may be taken: below the limit, and either the last
     /// write went well or the last failure is old enough to try again.
     pub fn has_room(&self) -> bool {
-        if self.used() >= self.limit {
+        if self.used() >= self.limit || !self.reserve_present.load(Ordering::Relaxed) {
             return false;
         }
         if !self.failing.load(Ordering::Relaxed) {

@@ -23,14 +23,15 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use super::DiskUse;
+use super::manifest::ManifestFile;
 use super::segment::{Damage, Kind, Loc, SegmentLog};
-use super::{DiskUse, write_durably};
 use crate::sink::Chunk;
 
 /// Chunk header: log, first, end, rows.
@@ -59,7 +60,7 @@ struct Manifest {
 pub struct Outbox {
     log: SegmentLog,
     manifest: Manifest,
-    manifest_path: PathBuf,
+    manifest_file: ManifestFile,
     /// Chunks found on open that are not committed.
     recovered: Vec<Stored>,
     next_id: u64,
@@ -71,16 +72,16 @@ impl Outbox {
     pub fn open(dir: &Path, segment_bytes: u64, disk: Arc<DiskUse>) -> io::Result<Outbox> {
         std::fs::create_dir_all(dir)?;
         let manifest_path = dir.join("MANIFEST");
-        let mut manifest: Manifest = match std::fs::read(&manifest_path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+        let (manifest_file, content) = ManifestFile::open(&manifest_path)?;
+        let mut manifest: Manifest = match content {
+            Some(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
                 crate::log::warn(format_args!(
                     "{}: unreadable ({e}); everything in the outbox will be sent again (deduplicated)",
                     manifest_path.display()
                 ));
                 Manifest::default()
             }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Manifest::default(),
-            Err(e) => return Err(e),
+            None => Manifest::default(),
         };
         let mut recovered = Vec::new();
         let mut max_id = manifest.committed;
@@ -110,7 +111,7 @@ impl Outbox {
         Ok(Outbox {
             log,
             manifest,
-            manifest_path,
+            manifest_file,
             recovered,
             next_id: max_id + 1,
             damage,
@@ -202,9 +203,9 @@ impl Outbox {
         Ok(())
     }
 
-    fn save(&self) -> io::Result<()> {
+    fn save(&mut self) -> io::Result<()> {
         let bytes = serde_json::to_vec(&self.manifest).map_err(io::Error::other)?;
-        write_durably(&self.manifest_path, &bytes)
+        self.manifest_file.write(&bytes)
     }
 }
 
