@@ -79,6 +79,8 @@ def thread_group(name):
         return "shards"
     if name.startswith("sink-"):
         return "inserters"
+    if name.startswith("wal-"):
+        return "wal"
     return "other"
 
 
@@ -146,6 +148,8 @@ def scenario_result(run_dir):
     records = (lg.get("records") or {}).get("ok") or 0
     r = {k: sc[k] for k in ("name", "group", "sink", "signal", "protocol", "encoding", "compression",
                             "insert", "shards", "connections", "streams", "loadgen_threads", "max_age_ms")}
+    r["ack"] = sc.get("ack", "clickhouse")
+    r["offered_records_per_s"] = sc.get("rate")
     r["ok"] = bool(lg) and sc.get("sluice_exit") == 0
     r["problems"] = []
     # Refusals for overload (sluice's backpressure) are counted; any other failure fails the
@@ -249,10 +253,10 @@ def markdown(doc):
         f"million records. Sink CPU: the discarding endpoint, or the local ClickHouse "
         f"(Python front + chDB) end to end.",
         "",
-        "| scenario | sink | signal | protocol | encoding | compression | insert | shards | max age ms | records/s | "
+        "| scenario | ack | sink | signal | protocol | encoding | compression | insert | shards | max age ms | records/s | "
         "sluice CPU-µs/record | sluice cores busy | peak RSS MiB | p99 ms | loadgen CPU-µs/record | "
         "sink CPU-µs/record | request B/record | refused | verify |",
-        "|---|---|---|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        "|---|---|---|---|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for r in doc["scenarios"]:
         v = r["verify"]
@@ -264,7 +268,7 @@ def markdown(doc):
             verify = f"FAILED: {v['error'] or ''} {v['missing']} lost, {v['duplicates']} dup"
         name = r["name"] + ("" if r["ok"] else " **FAILED**")
         out.append(
-            f"| {name} | {r['sink']} | {r['signal']} | {r['protocol']} | {r['encoding']} | {r['compression']} | "
+            f"| {name} | {r['ack']} | {r['sink']} | {r['signal']} | {r['protocol']} | {r['encoding']} | {r['compression']} | "
             f"{r['insert']} | {r['shards']} | {r['max_age_ms']} | {fmt(r['records_per_s'], 0)} | {fmt(r['sluice_cpu_us_per_record'], 3)} | "
             f"{fmt(r['sluice_cores_busy'])} | {fmt(r['sluice_peak_rss_mib'], 1)} | {fmt(r['latency_ms'].get('p99'), 1)} | "
             f"{fmt(r['loadgen_cpu_us_per_record'], 3)} | {fmt(r['sink_cpu_us_per_record'], 3)} | "
