@@ -204,6 +204,8 @@ class Handler(BaseHTTPRequestHandler):
     def _insert(self, insert, head: bytes, stream: Iterator[bytes], database, settings):
         """Stage the INSERT's data in a file and let the engine read it with FROM INFILE."""
         fd, path = _staging_file()
+        with _STAGED_LOCK:
+            _STAGED.add(path)
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(head[insert.data_start:])
@@ -212,6 +214,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.server.engine.execute(insert.infile_statement(path), database=database,
                                               settings=settings, keyword="INSERT")
         finally:
+            with _STAGED_LOCK:
+                _STAGED.discard(path)
             os.unlink(path)
 
     def _authenticate(self, params: Dict[str, str]) -> str:
@@ -338,6 +342,22 @@ def _readonly_level(value: str) -> int:
         return 1 if value in TRUE_VALUES else 0
 
 
+# Staging files of INSERTs in progress: a server stopped (SIGTERM) in the middle of one
+# exits without its request thread's cleanup, so main() removes what is left here.
+_STAGED = set()
+_STAGED_LOCK = threading.Lock()
+
+
+def _remove_staged() -> None:
+    with _STAGED_LOCK:
+        for path in list(_STAGED):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+        _STAGED.clear()
+
+
 def _staging_file() -> Tuple[int, str]:
     for directory in DATA_DIRS:
         if os.path.isdir(directory) and os.access(directory, os.W_OK):
@@ -413,6 +433,7 @@ def main(argv=None) -> int:
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
+        _remove_staged()
         engine.close()
         for path in (port_path, pid_path):
             try:
