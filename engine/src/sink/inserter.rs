@@ -57,6 +57,9 @@ use crate::wal::outbox::{Outbox, Stored};
 /// shards' budgets bound what waits).
 pub const CHANNEL_CHUNKS: usize = 64;
 
+/// How often an idle inserter tries to put back the write-ahead log's reserve.
+const RESERVE_RETRY: Duration = Duration::from_secs(1);
+
 /// The sending side of a table's inserter, cloned into every shard.
 pub type ChunkSender = mpsc::Sender<Chunk>;
 
@@ -332,7 +335,15 @@ async fn deliver_all(settings: Rc<Settings>, queue: Rc<RefCell<Queue>>, changed:
             if closed {
                 return;
             }
-            changed.notified().await;
+            // Idle: a reserve released on a full disk is put back from here too once
+            // there is room (a refusing sluice makes no INSERTs to trigger it).
+            if tokio::time::timeout(RESERVE_RETRY, changed.notified())
+                .await
+                .is_err()
+                && let Some(disk) = &settings.disk
+            {
+                disk.restore_reserve();
+            }
         }
         // At most one INSERT per interval (ClickHouse makes a part of each); once
         // every shard has hung up, the rest goes without waiting.

@@ -185,13 +185,11 @@ impl DiskUse {
         if !self.failing.load(Ordering::Relaxed) {
             return true;
         }
+        // Past the pause, requests go through again; the next failed write (if the
+        // disk is still full) refuses them and starts another pause.
         let now = self.since.elapsed().as_millis() as u64;
         let last = self.failed_at.load(Ordering::Relaxed);
         now.saturating_sub(last) >= PROBE_AFTER_FAILURE.as_millis() as u64
-            && self
-                .failed_at
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
     }
 
     pub fn set_failing(&self, failing: bool) {
