@@ -25,19 +25,25 @@ use crate::ack::AckMode;
 /// INSERTs one refused INSERT may take to isolate the rows ClickHouse refuses.
 pub const MAX_ISOLATING_INSERTS: usize = 64;
 
+/// What every INSERT of one table is sent with.
+#[derive(Clone, Copy, Debug)]
+pub struct Table<'a> {
+    pub settings: &'a Settings,
+    pub client: &'a clickhouse::Client,
+    pub statement: &'a str,
+}
+
 /// Sends an INSERT until it commits, its refused rows are dead-lettered, or (`ack =
 /// "clickhouse"`) the retry window passes.
 pub async fn deliver(
-    settings: &Settings,
-    client: &clickhouse::Client,
-    statement: &str,
+    t: Table<'_>,
     token: &str,
     parts: &[Bytes],
     rows: usize,
 ) -> Result<(), InsertError> {
-    match attempt(settings, client, statement, token, parts, rows).await {
+    match attempt(t, token, parts, rows).await {
         Err(e) if e.class == Class::Data => {
-            isolate(settings, client, statement, token, parts, rows, e).await;
+            isolate(t, token, parts, rows, e).await;
             Ok(())
         }
         other => other,
@@ -48,13 +54,16 @@ pub async fn deliver(
 /// structural failures are retried after a backoff (with `ack = "clickhouse"` only
 /// for `sink.retry_window_ms`).
 async fn attempt(
-    settings: &Settings,
-    client: &clickhouse::Client,
-    statement: &str,
+    t: Table<'_>,
     token: &str,
     parts: &[Bytes],
     rows: usize,
 ) -> Result<(), InsertError> {
+    let Table {
+        settings,
+        client,
+        statement,
+    } = t;
     let table = &settings.target.table;
     let mut backoff = Backoff::default();
     let started = Instant::now();
@@ -108,15 +117,8 @@ async fn attempt(
 
 /// Finds the rows ClickHouse refuses in an INSERT it refused as data (see the module
 /// doc), delivers the others and dead-letters those.
-async fn isolate(
-    settings: &Settings,
-    client: &clickhouse::Client,
-    statement: &str,
-    token: &str,
-    parts: &[Bytes],
-    rows: usize,
-    refused: InsertError,
-) {
+async fn isolate(t: Table<'_>, token: &str, parts: &[Bytes], rows: usize, refused: InsertError) {
+    let settings = t.settings;
     let table = &settings.target.table;
     let compressed = settings.target.compressed;
     // The INSERT's RowBinary, and where its rows end.
@@ -145,10 +147,7 @@ async fn isolate(
             crate::log::warn(format_args!(
                 "{table}: cannot split a refused INSERT into rows ({why}): dead-lettering all {rows}"
             ));
-            dead_letter(
-                settings, statement, token, &refused, parts, rows, compressed,
-            )
-            .await;
+            dead_letter(t, token, &refused, parts, rows).await;
             return;
         }
     };
@@ -169,18 +168,18 @@ async fn isolate(
             }
         };
         if hi - lo == 1 || inserts + 2 > MAX_ISOLATING_INSERTS {
-            let t = format!("{token}-rows-{lo}-{hi}");
+            let tok = format!("{token}-rows-{lo}-{hi}");
             let part = body(lo, hi, &mut encoder);
-            dead_letter(settings, statement, &t, &err, &[part], hi - lo, compressed).await;
+            dead_letter(t, &tok, &err, &[part], hi - lo).await;
             dead += hi - lo;
             continue;
         }
         let mid = lo + (hi - lo) / 2;
         for (a, b) in [(lo, mid), (mid, hi)] {
             inserts += 1;
-            let t = format!("{token}-rows-{a}-{b}");
+            let tok = format!("{token}-rows-{a}-{b}");
             let part = body(a, b, &mut encoder);
-            if let Err(e) = attempt(settings, client, statement, &t, &[part], b - a).await {
+            if let Err(e) = attempt(t, &tok, &[part], b - a).await {
                 // Transient failures past the clickhouse-mode window count as refused
                 // here too: the rows are kept, not dropped.
                 stack.push((a, b, e));
@@ -198,15 +197,8 @@ async fn isolate(
 
 /// Writes rows to the dead-letter directory, retrying until it can (they are never
 /// dropped).
-async fn dead_letter(
-    settings: &Settings,
-    statement: &str,
-    token: &str,
-    err: &InsertError,
-    parts: &[Bytes],
-    rows: usize,
-    compressed: bool,
-) {
+async fn dead_letter(t: Table<'_>, token: &str, err: &InsertError, parts: &[Bytes], rows: usize) {
+    let (settings, statement, compressed) = (t.settings, t.statement, t.settings.target.compressed);
     let table = &settings.target.table;
     let mut backoff = Backoff::default();
     loop {

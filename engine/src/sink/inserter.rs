@@ -260,7 +260,6 @@ impl Queue {
         for c in chunks.drain(..) {
             let id = self.next_id;
             self.next_id += 1;
-            let crc = crc32c::crc32c(&c.body);
             let entry = match stored.as_mut().and_then(Iterator::next) {
                 // On disk now: the shard's log records are safe, the memory is free.
                 Some(s) => {
@@ -282,7 +281,8 @@ impl Queue {
                     id,
                     rows: c.rows,
                     len: c.body.len(),
-                    crc,
+                    // The outbox computed it when it wrote the chunk; here it is new.
+                    crc: crc32c::crc32c(&c.body),
                     body: Some(c.body),
                     stored: None,
                     acks: c.acks,
@@ -370,7 +370,12 @@ async fn deliver_all(settings: Rc<Settings>, queue: Rc<RefCell<Queue>>, changed:
             }
         };
         let started = Instant::now();
-        let outcome = deliver(&settings, &client, &statement, &token, &parts, rows).await;
+        let table_ctx = super::deliver::Table {
+            settings: &settings,
+            client: &client,
+            statement: &statement,
+        };
+        let outcome = deliver(table_ctx, &token, &parts, rows).await;
         let answer = match &outcome {
             Ok(()) => {
                 crate::log::debug(format_args!(

@@ -199,10 +199,6 @@ impl DiskUse {
         }
         self.failing.store(failing, Ordering::Relaxed);
     }
-
-    pub fn failing(&self) -> bool {
-        self.failing.load(Ordering::Relaxed)
-    }
 }
 
 /// The requests of a shard's log that a chunk was made from: `[first, end)`.
