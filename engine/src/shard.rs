@@ -234,7 +234,7 @@ impl Shard {
         body: Bytes,
         held: Held,
     ) -> Result<(), IngestError> {
-        self.admit().await?;
+        // Admitted by the transport, before it read the body.
         let mut decompressed = Vec::new();
         let bytes: &[u8] = if encoding == Encoding::Identity {
             &body
