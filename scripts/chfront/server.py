@@ -68,6 +68,7 @@ KEEP_ALIVE_TIMEOUT = 30  # seconds an idle keep-alive connection stays open
 BODY_READ_TIMEOUT = 300  # seconds a request body may pause (a client streaming a long INSERT)
 LOG_QUERY_CHARS = 200
 DATA_DIRS = ("/dev/shm", tempfile.gettempdir())  # where INSERT data is staged for FROM INFILE
+STAGING_PREFIX = "chfront-insert-"  # + "<server pid>-"; see _staging_prefix
 PID_FILE, PORT_FILE, LOCK_FILE, DATA_SUBDIR = "server.pid", "server.port", "server.lock", "data"
 
 # URL parameters that belong to the HTTP interface itself and are never settings.
@@ -358,11 +359,46 @@ def _remove_staged() -> None:
         _STAGED.clear()
 
 
-def _staging_file() -> Tuple[int, str]:
+def _staging_prefix(pid: int) -> str:
+    """Staging files carry their server's pid, so a server's own files can be told apart."""
+    return f"{STAGING_PREFIX}{pid}-"
+
+
+def _staging_dir() -> Optional[str]:
     for directory in DATA_DIRS:
         if os.path.isdir(directory) and os.access(directory, os.W_OK):
-            return tempfile.mkstemp(prefix="chfront-insert-", suffix=".bin", dir=directory)
-    return tempfile.mkstemp(prefix="chfront-insert-", suffix=".bin")
+            return directory
+    return None
+
+
+def _staging_file() -> Tuple[int, str]:
+    return tempfile.mkstemp(prefix=_staging_prefix(os.getpid()), suffix=".bin", dir=_staging_dir())
+
+
+def _remove_stale_staging() -> None:
+    """Remove staging files of servers that died without cleaning up (SIGKILL, a crash)."""
+    for directory in DATA_DIRS:
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            continue
+        for name in names:
+            if not name.startswith(STAGING_PREFIX):
+                continue
+            pid_text = name[len(STAGING_PREFIX):].partition("-")[0]
+            if not pid_text.isdigit():
+                continue
+            try:
+                os.kill(int(pid_text), 0)
+                continue  # that server is alive
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue  # alive, another user's
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError:
+                pass
 
 
 class FrontServer(ThreadingHTTPServer):
@@ -410,6 +446,7 @@ def main(argv=None) -> int:
         log.error("another local ClickHouse server is already using %s", directory)
         return 1
 
+    _remove_stale_staging()
     engine = Engine(os.path.join(directory, DATA_SUBDIR))
     try:
         server = FrontServer((args.host, args.port), engine, args.user, password)

@@ -54,9 +54,11 @@ class Response:
 class Client:
     """A tiny ClickHouse HTTP client over http.client."""
 
-    def __init__(self, url: str, user: Optional[str] = None, password: Optional[str] = None):
+    def __init__(self, url: str, user: Optional[str] = None, password: Optional[str] = None,
+                 directory: Optional[Path] = None):
         parts = urlsplit(url)
         self.url = url
+        self.directory = directory  # the server's --dir, when the test started it
         self.host, self.port = parts.hostname, parts.port
         self.user, self.password = user, password
 
@@ -99,7 +101,7 @@ def start_server(directory: Path, *extra: str, env: Optional[Dict[str, str]] = N
 def ch(tmp_path_factory) -> Client:
     directory = tmp_path_factory.mktemp("clickhouse")
     url = start_server(directory)
-    yield Client(url)
+    yield Client(url, directory=directory)
     run_script("stop", "--dir", str(directory), check=False)
 
 

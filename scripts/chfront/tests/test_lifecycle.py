@@ -65,6 +65,26 @@ def test_stale_pid_file_is_cleaned_up(tmp_path):
     assert run_script("stop", "--dir", str(directory)).returncode == 0  # stopping a stopped one is fine
 
 
+def test_staging_files_of_a_dead_server_are_removed_at_start(tmp_path):
+    # A server killed mid-INSERT (SIGKILL) leaves its staging file; the next start removes it,
+    # and leaves alone the files of servers that are still running.
+    dead = "/dev/shm/chfront-insert-999999-killed.bin"  # no such process
+    alive = f"/dev/shm/chfront-insert-{os.getpid()}-running.bin"
+    for path in (dead, alive):
+        with open(path, "wb") as out:
+            out.write(b"x")
+    directory = tmp_path / "ch"
+    try:
+        start_server(directory)
+        assert not os.path.exists(dead)
+        assert os.path.exists(alive)
+    finally:
+        run_script("stop", "--dir", str(directory))
+        for path in (dead, alive):
+            if os.path.exists(path):
+                os.unlink(path)
+
+
 def test_port_from_the_environment_and_busy_port(tmp_path):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -170,4 +190,6 @@ def test_large_body_streams_through(ch: Client, table: str):
     body = b"".join(i.to_bytes(8, "little") + b"\xe8\x07" + row for i in range(count))
     ch.query(f"INSERT INTO {table} FORMAT RowBinary", body)
     assert ch.text(f"SELECT count(), sum(length(s)) FROM {table}") == f"{count}\t{count * 1000}\n"
-    assert not [f for f in os.listdir("/dev/shm") if f.startswith("chfront-insert-")]
+    # This server's staging files only: other servers (the test run's own ClickHouse) may be mid-INSERT.
+    pid = (ch.directory / "server.pid").read_text().strip()
+    assert not [f for f in os.listdir("/dev/shm") if f.startswith(f"chfront-insert-{pid}-")]

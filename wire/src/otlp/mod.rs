@@ -9,13 +9,16 @@
 //! | [`metrics`] | `ExportMetricsServiceRequest` protobuf → the five `otel_metrics_*` tables' columns |
 //! | [`traces`] | `ExportTraceServiceRequest` protobuf → `otel_traces` columns |
 //! | [`value`] | `AnyValue` as the OTel collector stringifies it (`pcommon.Value.AsString`) |
-//! | `testgen` | tests only: prost strategies for OTLP messages, a Go model of `AsString` |
+//! | `reference` | tests and fuzzing only: the rows a prost-read request must decode to, a Go model of `AsString` |
+//! | `testgen` | tests only: prost strategies for OTLP messages, damage to encoded ones |
 
 pub mod clickstack;
 pub(crate) mod common;
 pub mod json;
 pub mod logs;
 pub mod metrics;
+#[cfg(any(test, fuzzing))]
+pub(crate) mod reference;
 #[cfg(test)]
 pub(crate) mod testgen;
 pub mod traces;

@@ -16,6 +16,7 @@ use super::*;
 use crate::columns::logs::{LogRows, LogsBatch};
 use crate::columns::{Maps, Strings};
 use crate::otlp::logs::decode_logs;
+use crate::otlp::reference::logs::raw;
 use crate::otlp::value::MAX_DEPTH;
 
 // ---- builders ----
@@ -63,16 +64,6 @@ fn one_record(resource_attrs: Vec<KeyValue>, record: LogRecord) -> ExportLogsSer
             }],
             schema_url: "resource-schema".into(),
         }],
-    }
-}
-
-fn raw() -> LogsOptions {
-    LogsOptions {
-        route_sessions: false,
-        json_body: false,
-        severity_from_attributes: false,
-        severity_from_body: false,
-        lowercase_severity: false,
     }
 }
 

@@ -11,6 +11,7 @@ use prost::Message;
 
 use super::*;
 use crate::columns::logs::LogsBatch;
+use crate::otlp::reference::logs::raw;
 use crate::proto::ErrorKind;
 
 fn kv(key: &str, value: Value) -> KeyValue {
@@ -59,16 +60,6 @@ fn scope_logs(name: &str, records: Vec<LogRecord>) -> ScopeLogs {
 fn decode(bytes: &[u8], opts: LogsOptions) -> Result<LogsBatch, DecodeError> {
     let mut batch = LogsBatch::default();
     decode_logs(bytes, &mut batch, &opts).map(|_| batch)
-}
-
-fn raw() -> LogsOptions {
-    LogsOptions {
-        route_sessions: false,
-        json_body: false,
-        severity_from_attributes: false,
-        severity_from_body: false,
-        lowercase_severity: false,
-    }
 }
 
 fn attrs(m: &crate::columns::Maps, row: usize) -> Vec<(String, String)> {

@@ -455,5 +455,4 @@ fn exemplars_hold_a_double_an_int_or_zero_and_absent_ids_are_zeros() {
 
 mod proptests;
 mod protobuf;
-mod reference;
 mod seeds;

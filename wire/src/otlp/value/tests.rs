@@ -755,7 +755,8 @@ fn no_input_panics() {
 /// escapes must be valid JSON that decodes to the original strings).
 mod against_prost {
     use super::*;
-    use crate::otlp::testgen::{any_value, go_as_string};
+    use crate::otlp::reference::go_as_string;
+    use crate::otlp::testgen::any_value;
     use proptest::prelude::*;
     use prost::Message as _;
 
