@@ -1,6 +1,10 @@
 //! Plain log lines on stderr (structured logs and self-metrics come with the
 //! telemetry work).
 
+pub fn error(msg: std::fmt::Arguments<'_>) {
+    eprintln!("sluice: error: {msg}");
+}
+
 pub fn warn(msg: std::fmt::Arguments<'_>) {
     eprintln!("sluice: warning: {msg}");
 }

@@ -22,7 +22,10 @@
 //!
 //! # Invariants
 //!
-//! - A request is acknowledged only after its record is fsynced in its shard's log.
+//! - A request is acknowledged only after its record is fsynced in its shard's log
+//!   or, when the record could not be written, after the chunks holding its rows are
+//!   fsynced in their outboxes: a request told to retry is not in any batch (but
+//!   for one whose wait a shutdown cut short).
 //! - A request record is deleted only after every chunk made from it is fsynced in its
 //!   table's outbox; an outbox chunk only after the INSERT holding it committed (or
 //!   its rows were dead-lettered).

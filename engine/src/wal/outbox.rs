@@ -147,8 +147,17 @@ impl Outbox {
         self.manifest.received.get(&log).copied().unwrap_or(0)
     }
 
-    /// Appends `chunks` as ids `first_id..` and fsyncs them.
+    /// Appends `chunks` as ids `first_id..` and fsyncs them: all of them, or (on an
+    /// error) none, so that the same ids can be offered again.
     pub fn append(&mut self, first_id: u64, chunks: &[Chunk]) -> io::Result<Vec<Stored>> {
+        let stored = self.write(first_id, chunks);
+        if stored.is_err() {
+            self.log.discard();
+        }
+        stored
+    }
+
+    fn write(&mut self, first_id: u64, chunks: &[Chunk]) -> io::Result<Vec<Stored>> {
         let mut stored = Vec::with_capacity(chunks.len());
         for (i, c) in chunks.iter().enumerate() {
             let id = first_id + i as u64;
@@ -272,6 +281,31 @@ mod tests {
         assert_eq!(o.recovered()[0].crc, s2[0].crc);
         assert_eq!(o.read(&o.recovered()[0]).unwrap(), &b"c"[..]);
         assert_eq!((o.received(0), o.received(1), o.received(2)), (8, 9, 0));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_append_is_all_or_nothing_and_its_chunks_share_a_segment() {
+        let dir = std::env::temp_dir().join(format!("sluice-outbox-fail-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let disk = DiskUse::new(u64::MAX);
+        // Segments of 20 bytes: any chunk fills one.
+        let mut o = Outbox::open(&dir, 20, Arc::clone(&disk)).unwrap();
+        let chunks = [chunk(b"one", 1, None), chunk(b"two", 1, None)];
+        let segment = |id: u64| dir.join(format!("{id:020}.wal"));
+        // The segment the append starts is a disk that is always full: nothing stored.
+        std::os::unix::fs::symlink("/dev/full", segment(1)).unwrap();
+        assert!(o.append(1, &chunks).is_err());
+        assert_eq!(o.next_id(), 1);
+        std::fs::remove_file(segment(1)).unwrap();
+        // A segment started between the two chunks would be that disk: there is none.
+        std::os::unix::fs::symlink("/dev/full", segment(2)).unwrap();
+        o.append(1, &chunks).unwrap();
+        drop(o);
+        std::fs::remove_file(segment(2)).unwrap();
+        let o = Outbox::open(&dir, 20, disk).unwrap();
+        let ids: Vec<u64> = o.recovered().iter().map(|s| s.id).collect();
+        assert_eq!(ids, vec![1, 2], "each chunk once");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

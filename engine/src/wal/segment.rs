@@ -13,13 +13,24 @@
 //! Little-endian. `crc` is CRC32C (Castagnoli) over `len`, `id` and the payload, so a
 //! damaged length is caught like damaged data. Ids increase through the log.
 //!
+//! # Groups
+//!
+//! Records are [`append`](SegmentLog::append)ed to a buffer and written by one
+//! [`sync`](SegmentLog::sync): a group. A new segment is started only between
+//! groups, so a segment holds at most `segment_bytes` plus one group, and a failed
+//! sync loses exactly the records of its group (none of them was answered), never
+//! one of an earlier group.
+//!
 //! # Reading a damaged log
 //!
 //! A record that does not check out is followed by a scan for the next one that does
 //! (the magic, a plausible length and a matching CRC). If one is found, the damaged
-//! span is counted as a corrupt record and skipped; if none is, the rest is a torn
-//! tail (a write cut short by a crash: it was never fsynced, so never acknowledged)
-//! and is cut off. Neither stops sluice from starting.
+//! span is counted as a corrupt record and skipped; if none is, the rest of the
+//! segment is cut off: in the last segment it is a torn tail (a write cut short by a
+//! crash: it was never fsynced, so never acknowledged); in an earlier one, which was
+//! fsynced whole before the next was started, it is counted as corrupt. A damaged
+//! segment header is counted as corrupt and written again; the records after it
+//! are read as usual. None of this stops sluice from starting.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read as _, Seek as _, SeekFrom, Write as _};
@@ -115,30 +126,49 @@ impl SegmentLog {
         names.sort();
         let mut damage = Damage::default();
         let mut segments = Vec::new();
-        for (first, path) in names {
+        let count = names.len();
+        for (n, (first, path)) in names.into_iter().enumerate() {
             let mut bytes = Vec::new();
             File::open(&path)?.read_to_end(&mut bytes)?;
+            let header = segment_header(kind);
+            let header_ok = bytes.starts_with(&header);
             let mut last = first.saturating_sub(1);
-            let good = if bytes.len() < HEADER_LEN as usize || &bytes[..8] != HEADER {
-                damage.corrupt += usize::from(!bytes.is_empty());
-                0
-            } else {
-                let (end, corrupt) = scan(&bytes, |id, offset, payload| {
-                    last = id;
-                    let loc = Loc {
-                        segment: first,
-                        offset,
-                        len: payload.len() as u32,
-                    };
-                    each(id, loc, payload);
-                });
-                damage.corrupt += corrupt;
-                end
-            };
-            if good < bytes.len() as u64 {
-                damage.torn_bytes += bytes.len() as u64 - good;
+            let (mut good, corrupt) = scan(&bytes, |id, offset, payload| {
+                last = id;
+                let loc = Loc {
+                    segment: first,
+                    offset,
+                    len: payload.len() as u32,
+                };
+                each(id, loc, payload);
+            });
+            let last_segment = n + 1 == count;
+            let len = bytes.len() as u64;
+            good = good.min(len);
+            damage.corrupt += corrupt;
+            if !header_ok && len > 0 {
+                if good <= HEADER_LEN {
+                    good = 0; // nothing good after it
+                }
+                // A header cut short in the last segment is a segment a crash caught
+                // being created (torn); anywhere else it was damaged.
+                if !(last_segment && good == 0) {
+                    damage.corrupt += 1;
+                }
+            }
+            if good < len {
+                if last_segment {
+                    damage.torn_bytes += len - good;
+                } else if good > 0 {
+                    damage.corrupt += 1;
+                }
                 let f = OpenOptions::new().write(true).open(&path)?;
                 f.set_len(good)?;
+                f.sync_data()?;
+            }
+            if !header_ok && good > 0 {
+                let f = OpenOptions::new().write(true).open(&path)?;
+                f.write_all_at(&header, 0)?;
                 f.sync_data()?;
             }
             disk.add(good);
@@ -165,10 +195,12 @@ impl SegmentLog {
 
     /// Frames a record into the write buffer; [`sync`](Self::sync) writes it. Ids
     /// must increase. The payload is the concatenation of `parts`.
+    ///
+    /// The first record of a group may start a new segment (see the module doc); if
+    /// that fails, nothing was buffered and the log is as it was.
     pub fn append(&mut self, id: u64, parts: &[&[u8]]) -> io::Result<Loc> {
         let payload_len: usize = parts.iter().map(|p| p.len()).sum();
-        let active_len = self.written + self.buf.len() as u64;
-        if self.active.is_none() || active_len >= self.segment_bytes {
+        if self.active.is_none() || (self.buf.is_empty() && self.written >= self.segment_bytes) {
             self.rotate(id)?;
         }
         let len = (8 + payload_len) as u32;
@@ -231,20 +263,22 @@ impl SegmentLog {
         }
     }
 
-    /// Starts a new segment whose first record will be `id`.
+    /// Drops the records appended since the last sync (nothing was written of them).
+    pub fn discard(&mut self) {
+        self.buf.clear();
+    }
+
+    /// Starts a new segment whose first record will be `id`. Only between groups:
+    /// everything appended before is synced.
     fn rotate(&mut self, id: u64) -> io::Result<()> {
-        self.sync()?;
+        debug_assert!(self.buf.is_empty() && self.written == self.synced);
         let path = self.dir.join(format!("{id:020}.wal"));
         let mut f = OpenOptions::new()
             .create(true)
             .truncate(true)
             .write(true)
             .open(&path)?;
-        let mut header = Vec::with_capacity(HEADER_LEN as usize);
-        header.extend_from_slice(HEADER);
-        header.extend_from_slice(&VERSION.to_le_bytes());
-        header.extend_from_slice(&(self.kind as u32).to_le_bytes());
-        f.write_all(&header)?;
+        f.write_all(&segment_header(self.kind))?;
         f.sync_data()?;
         // The new name must survive a crash too.
         File::open(&self.dir)?.sync_all()?;
@@ -326,6 +360,15 @@ impl SegmentLog {
     }
 }
 
+/// A segment's first bytes.
+fn segment_header(kind: Kind) -> [u8; HEADER_LEN as usize] {
+    let mut header = [0u8; HEADER_LEN as usize];
+    header[..8].copy_from_slice(HEADER);
+    header[8..12].copy_from_slice(&VERSION.to_le_bytes());
+    header[12..16].copy_from_slice(&(kind as u32).to_le_bytes());
+    header
+}
+
 /// Reads the records of one segment's bytes into `each(id, payload offset,
 /// payload)`; returns where the good data ends and how many damaged spans were
 /// skipped before that.
@@ -388,6 +431,18 @@ mod tests {
         (log, got, damage)
     }
 
+    /// A log in `dir` holding records 1..=n (`payload(id)`) in one segment, closed;
+    /// that segment's path.
+    fn one_segment(dir: &Path, n: u64, payload: impl Fn(u64) -> String) -> PathBuf {
+        let (mut log, _, _) = open(dir);
+        for id in 1..=n {
+            log.append(id, &[payload(id).as_bytes()]).unwrap();
+        }
+        log.sync().unwrap();
+        drop(log);
+        fs::read_dir(dir).unwrap().next().unwrap().unwrap().path()
+    }
+
     fn tmp(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("sluice-seg-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&d);
@@ -428,14 +483,7 @@ mod tests {
     #[test]
     fn a_torn_tail_is_cut_and_a_corrupt_record_skipped_and_counted() {
         let dir = tmp("damage");
-        let (mut log, _, _) = open(&dir);
-        for id in 1..=5u64 {
-            log.append(id, &[format!("payload number {id}").as_bytes()])
-                .unwrap();
-        }
-        log.sync().unwrap();
-        drop(log);
-        let seg = fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
+        let seg = one_segment(&dir, 5, |id| format!("payload number {id}"));
         let mut bytes = fs::read(&seg).unwrap();
         // Overwrite a byte inside record 2, and cut record 5 in half.
         let rec = RECORD_HEAD + 8 + "payload number 1".len();
@@ -451,6 +499,103 @@ mod tests {
         // The tail was cut: reopening finds nothing more wrong.
         let (_, got, damage) = open(&dir);
         assert_eq!(got.len(), 3);
+        assert_eq!(
+            damage,
+            Damage {
+                corrupt: 1,
+                torn_bytes: 0
+            }
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_group_stays_in_one_segment_and_the_next_group_starts_a_new_one() {
+        let dir = tmp("groups");
+        let (mut log, _, _) = open(&dir);
+        // 200-byte segments; one group of 10 records of 40 bytes goes to one segment.
+        for id in 1..=10u64 {
+            log.append(id, &[&[b'g'; 20]]).unwrap();
+        }
+        log.sync().unwrap();
+        assert_eq!(log.segments.len(), 1);
+        log.append(11, &[b"next group"]).unwrap();
+        log.sync().unwrap();
+        assert_eq!(log.segments.len(), 2);
+        assert_eq!(log.segments[1].first, 11);
+        drop(log);
+        let (_, got, damage) = open(&dir);
+        assert_eq!(damage, Damage::default());
+        assert_eq!(got.len(), 11);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_segment_that_cannot_be_started_leaves_the_log_as_it_was() {
+        let dir = tmp("cannot-start");
+        let (mut log, _, _) = open(&dir);
+        log.append(1, &[b"first"]).unwrap();
+        log.sync().unwrap();
+        // One group past the segment size, then the next segment's file is a disk
+        // that is always full.
+        for id in 2..=5u64 {
+            log.append(id, &[&[b'x'; 200]]).unwrap();
+        }
+        log.sync().unwrap();
+        std::os::unix::fs::symlink("/dev/full", dir.join(format!("{:020}.wal", 6))).unwrap();
+        let e = log.append(6, &[b"lost"]).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::StorageFull, "{e}");
+        assert!(log.buf.is_empty(), "nothing was buffered");
+        fs::remove_file(dir.join(format!("{:020}.wal", 6))).unwrap();
+        log.append(6, &[b"six"]).unwrap();
+        log.sync().unwrap();
+        drop(log);
+        let (_, got, damage) = open(&dir);
+        let ids: Vec<u64> = got.iter().map(|r| r.0).collect();
+        assert_eq!(ids, vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(got[5].1, b"six");
+        assert_eq!(damage, Damage::default());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_damaged_header_is_counted_and_mended_and_the_records_after_it_read() {
+        let dir = tmp("header");
+        let seg = one_segment(&dir, 3, |id| format!("record {id}"));
+        let mut bytes = fs::read(&seg).unwrap();
+        bytes[..8].copy_from_slice(b"garbage!");
+        fs::write(&seg, &bytes).unwrap();
+        let (_, got, damage) = open(&dir);
+        assert_eq!(got.len(), 3);
+        assert_eq!(
+            damage,
+            Damage {
+                corrupt: 1,
+                torn_bytes: 0
+            }
+        );
+        let (_, got, damage) = open(&dir);
+        assert_eq!((got.len(), damage), (3, Damage::default()));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn damage_at_the_end_of_an_earlier_segment_is_corrupt_not_torn() {
+        let dir = tmp("earlier");
+        let (mut log, _, _) = open(&dir);
+        for id in 1..=8u64 {
+            log.append(id, &[&[b'r'; 120]]).unwrap();
+            log.sync().unwrap();
+        }
+        assert!(log.segments.len() >= 3);
+        let first = log.segments[0].path.clone();
+        drop(log);
+        let mut bytes = fs::read(&first).unwrap();
+        let n = bytes.len();
+        bytes[n - 5] ^= 0xff;
+        fs::write(&first, &bytes).unwrap();
+        let (_, got, damage) = open(&dir);
+        assert_eq!(got.len(), 7);
         assert_eq!(
             damage,
             Damage {

@@ -11,6 +11,14 @@
 //! in its outbox the inserter says so ([`super::Origin::durable`]); once every batch
 //! in a segment is in the outboxes, the segment is deleted.
 //!
+//! A request is decoded into the batch before it is logged (the log takes only what
+//! decodes), so when its record cannot be written (a full disk) its rows are in the
+//! batch all the same. Refusing it then would have the client send rows that are
+//! already on their way: instead it is parked until its batch is fsynced in the
+//! outboxes (which the reserve keeps room for, see [`super::DiskUse`]) and answered
+//! then. A failed fsync parks its whole group: a segment is started only between
+//! groups, so the failure cuts off exactly that group's records.
+//!
 //! # Record payload
 //!
 //! ```text
@@ -45,7 +53,7 @@ pub enum Op {
         seq: u64,
         head: [u8; 4],
         body: Bytes,
-        done: oneshot::Sender<Result<(), WalError>>,
+        done: Answer,
     },
     /// A batch of requests `[first, end)` was sealed into `chunks` chunks.
     Sealed { first: u64, end: u64, chunks: usize },
@@ -185,12 +193,20 @@ pub fn decode_record(payload: &[u8]) -> Option<(Signal, Format, Encoding, &[u8])
     Some((signal, format, encoding, &payload[4..]))
 }
 
+/// How a logged request is answered.
+type Answer = oneshot::Sender<Result<(), WalError>>;
+
 /// Largest group written before an fsync, whatever the interval.
 const MAX_GROUP_BYTES: usize = 8 << 20;
 
 fn writer(mut log: SegmentLog, rx: Receiver<Op>, group: Duration, disk: Arc<DiskUse>) {
+    // Batches sealed and not yet all in the outboxes: (first, end, chunks to go).
     let mut sealed: VecDeque<(u64, u64, usize)> = VecDeque::new();
-    let mut waiting = Vec::new();
+    // Requests appended since the last sync: the group the next fsync answers.
+    let mut waiting: Vec<(u64, Answer)> = Vec::new();
+    // Requests whose record could not be written: their rows are in the shard's
+    // batch all the same, so they are answered once that batch is in the outboxes.
+    let mut parked: Vec<(u64, Answer)> = Vec::new();
     while let Ok(first) = rx.recv() {
         let deadline = Instant::now() + group;
         let mut ops = vec![first];
@@ -206,6 +222,8 @@ fn writer(mut log: SegmentLog, rx: Receiver<Op>, group: Duration, disk: Arc<Disk
                 Err(_) => break,
             }
         }
+        let parked_before = parked.len();
+        let mut failure = None;
         for op in ops {
             match op {
                 Op::Append {
@@ -214,9 +232,11 @@ fn writer(mut log: SegmentLog, rx: Receiver<Op>, group: Duration, disk: Arc<Disk
                     body,
                     done,
                 } => match log.append(seq, &[&head, &body]) {
-                    Ok(_) => waiting.push(done),
+                    Ok(_) => waiting.push((seq, done)),
+                    // Starting a segment failed: nothing of it was buffered.
                     Err(e) => {
-                        let _ = done.send(Err(WalError(e.to_string())));
+                        failure = Some(e);
+                        parked.push((seq, done));
                     }
                 },
                 Op::Sealed { first, end, chunks } => sealed.push_back((first, end, chunks)),
@@ -228,25 +248,86 @@ fn writer(mut log: SegmentLog, rx: Receiver<Op>, group: Duration, disk: Arc<Disk
             }
         }
         if !waiting.is_empty() {
-            let result = log.sync().map_err(|e| WalError(e.to_string()));
-            disk.set_failing(result.is_err());
-            if let Err(e) = &result {
-                crate::log::warn(format_args!(
-                    "{e}: {} requests refused (retry information sent)",
-                    waiting.len()
-                ));
+            match log.sync() {
+                Ok(()) => {
+                    for (_, done) in waiting.drain(..) {
+                        let _ = done.send(Ok(()));
+                    }
+                }
+                // The whole group is lost (the segment was cut back to before it).
+                Err(e) => {
+                    failure = Some(e);
+                    parked.append(&mut waiting);
+                }
             }
-            for done in waiting.drain(..) {
-                let _ = done.send(result.clone());
-            }
+        }
+        disk.set_failing(failure.is_some());
+        if let Some(e) = failure {
+            crate::log::warn(format_args!(
+                "cannot write the write-ahead log ({e}): {} requests wait for their rows to reach the outboxes before they are answered",
+                parked.len() - parked_before
+            ));
         }
         let mut through = None;
         while sealed.front().is_some_and(|s| s.2 == 0) {
             through = sealed.pop_front().map(|s| s.1);
         }
         if let Some(end) = through {
+            // Everything before `end` is in the outboxes, parked requests included.
+            let (ready, still): (Vec<_>, Vec<_>) =
+                parked.drain(..).partition(|(seq, _)| *seq < end);
+            parked = still;
+            for (_, done) in ready {
+                let _ = done.send(Ok(()));
+            }
             log.delete_through(end.saturating_sub(1));
         }
     }
     let _ = log.sync();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> Request {
+        Request {
+            signal: Signal::Logs,
+            format: Format::Protobuf,
+            encoding: Encoding::Identity,
+            body: Bytes::from_static(b"rows"),
+        }
+    }
+
+    #[test]
+    fn a_request_whose_record_cannot_be_written_is_answered_once_its_batch_is_in_the_outboxes() {
+        let dir = std::env::temp_dir().join(format!("sluice-shardlog-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let disk = DiskUse::new(u64::MAX);
+        let group = Duration::from_millis(1);
+        let log = ShardLog::start(0, &dir, 1, 1 << 20, group, Arc::clone(&disk)).unwrap();
+        // The segment the first record would start is a disk that is always full.
+        std::os::unix::fs::symlink("/dev/full", dir.join(format!("{:020}.wal", 1))).unwrap();
+        let mut first = log.append(request());
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(
+            first.try_recv().is_err(),
+            "not answered while its rows are only in memory"
+        );
+        assert!(!disk.has_room(), "new requests are refused meanwhile");
+        let range = log.seal(1).expect("a batch was started");
+        assert_eq!(range, (1, 2));
+        log.origin(range).durable();
+        let answer = first.blocking_recv().expect("answered");
+        assert!(answer.is_ok(), "{answer:?}");
+
+        // The disk has room again: the next request is logged and answered at once.
+        std::fs::remove_file(dir.join(format!("{:020}.wal", 1))).unwrap();
+        std::thread::sleep(super::super::PROBE_AFTER_FAILURE);
+        let second = log.append(request());
+        assert!(second.blocking_recv().expect("answered").is_ok());
+        assert!(disk.has_room());
+        drop(log);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
