@@ -8,13 +8,16 @@
 //!
 //! When the budget is spent, a new request waits up to `limits.admission_wait_ms` for
 //! room, then is refused with retry information (HTTP 503 with `Retry-After`, gRPC
-//! `UNAVAILABLE` with `RetryInfo`); and the gRPC transport stops releasing HTTP/2
-//! flow-control window to the streams it is reading, so a slow or absent ClickHouse
-//! turns into pressure on the clients, never into unbounded memory.
+//! `UNAVAILABLE` with `RetryInfo`); and a request being read is read no further
+//! while the budget is spent (gRPC releases no HTTP/2 flow-control window to its
+//! stream, OTLP/HTTP leaves the rest in the socket or, on h2c, in hyper's unreleased
+//! window), so a slow or absent ClickHouse turns into pressure on the clients, never
+//! into unbounded memory.
 //!
-//! The bound is soft by one step: a request that was admitted may finish decoding,
-//! and a sealed batch always leaves (its bytes move from the batch to its chunks), so
-//! the shard can always make progress towards giving memory back.
+//! The bound is soft by one step: a request that was admitted may finish reading
+//! (it waits only while others fill the budget) and decoding, and a sealed batch
+//! always leaves (its bytes move from the batch to its chunks), so the shard can
+//! always make progress towards giving memory back.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -66,6 +69,12 @@ impl Budget {
         self.used() < self.limit
     }
 
+    /// Whether what others hold leaves room: a request being read goes on reading
+    /// while only its own bytes fill the budget (the bound is soft by one request).
+    pub fn has_room_besides(&self, own: &Held) -> bool {
+        self.used().saturating_sub(own.bytes) < self.limit
+    }
+
     /// Counts `bytes` whatever the budget says (bytes already in hand).
     pub fn hold(self: &Arc<Self>, bytes: usize) -> Held {
         self.used.fetch_add(bytes, Ordering::Relaxed);
@@ -83,15 +92,22 @@ impl Budget {
 
     /// Waits up to `wait` until the budget has room.
     pub async fn wait_for_room(&self, wait: Duration) -> Result<(), Full> {
+        self.wait_for_room_besides(0, wait).await
+    }
+
+    /// Waits up to `wait` until the budget has room besides `own` bytes (those of
+    /// the request that waits).
+    pub async fn wait_for_room_besides(&self, own: usize, wait: Duration) -> Result<(), Full> {
+        let room = || self.used().saturating_sub(own) < self.limit;
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             // Register before checking, so a release in between is not missed.
             let freed = self.freed.notified();
-            if self.has_room() {
+            if room() {
                 return Ok(());
             }
             if tokio::time::timeout_at(deadline, freed).await.is_err() {
-                return if self.has_room() {
+                return if room() {
                     Ok(())
                 } else {
                     Err(Full {
@@ -123,7 +139,9 @@ impl Held {
 
     fn release(&self, bytes: usize) {
         let before = self.budget.used.fetch_sub(bytes, Ordering::Relaxed);
-        if before >= self.budget.limit && before - bytes < self.budget.limit {
+        // While the budget is spent, every release may be the one a waiter needs
+        // (one that waits besides its own bytes has a higher threshold).
+        if before >= self.budget.limit && bytes > 0 {
             self.budget.freed.notify_waiters();
         }
     }

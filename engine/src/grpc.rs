@@ -205,8 +205,8 @@ async fn export(shard: &Rc<Shard>, request: Request<h2::RecvStream>) -> Result<(
         held.resize(held.bytes() + chunk.len());
         // Give the window back once the shard has room for more: the bytes now live
         // in the reader, counted in the budget.
-        if !shard.budget.has_room() {
-            shard.admit().await?;
+        if !shard.budget.has_room_besides(&held) {
+            shard.admit_besides(&held).await?;
         }
         let _ = body.flow_control().release_capacity(chunk.len());
         reader.push(chunk).map_err(frame_status)?;

@@ -3,9 +3,11 @@
 //! # Request lifecycle
 //!
 //! Route (`POST /v1/logs`; `OPTIONS` is a CORS preflight), check the content type
-//! (`application/x-protobuf` or `application/json`) and `Content-Encoding`, read the
-//! body up to the size limit (Content-Length or chunked), decompress (bounded), hand
-//! it to [`Shard::ingest`], answer in the request's content type. Browsers post session
+//! (`application/x-protobuf` or `application/json`) and `Content-Encoding`, wait for
+//! room in the shard's budget, read the body up to the size limit (Content-Length or
+//! chunked), counting it in the budget as it arrives and reading on only while there
+//! is room, decompress (bounded), hand it to [`Shard::ingest`], answer in the
+//! request's content type. Browsers post session
 //! replay straight to this port, so every answer carries the CORS headers when the
 //! request's `Origin` is allowed.
 //!
@@ -23,9 +25,9 @@
 use std::convert::Infallible;
 use std::rc::Rc;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
@@ -34,6 +36,7 @@ use wire::grpc::Code;
 
 use tokio::sync::watch;
 
+use crate::admission::Held;
 use crate::shard::{Connection, Format, IngestError, RETRY_AFTER, Shard, Signal};
 
 const CT_PROTOBUF: &str = "application/x-protobuf";
@@ -198,30 +201,10 @@ async fn export(shard: &Rc<Shard>, req: Request<Incoming>) -> Result<(), Failure
             })?
         }
     };
-    let limit = shard.shared.max_request_bytes;
     // Wait for room before reading the body: until then it stays in the socket.
     shard.admit().await.map_err(Failure::from)?;
-    let body = Limited::new(req.into_body(), limit)
-        .collect()
-        .await
-        .map_err(|e| {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                fail(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    Code::ResourceExhausted,
-                    format!("the request body is larger than {limit} bytes"),
-                )
-            } else {
-                fail(
-                    StatusCode::BAD_REQUEST,
-                    Code::InvalidArgument,
-                    format!("could not read the request body: {e}"),
-                )
-            }
-        })?;
-    let body = body.to_bytes();
+    let mut held = shard.budget.hold(0);
+    let body = read_body(shard, req.into_body(), &mut held).await?;
     if body.is_empty() {
         return Err(fail(
             StatusCode::BAD_REQUEST,
@@ -229,11 +212,62 @@ async fn export(shard: &Rc<Shard>, req: Request<Incoming>) -> Result<(), Failure
             "the request body is empty",
         ));
     }
-    let held = shard.budget.hold(body.len());
     shard
         .ingest(signal, format, encoding, body, held)
         .await
         .map_err(Failure::from)
+}
+
+/// Reads the body up to `limits.max_request_bytes`, counting it in the shard's budget
+/// (`held`) as it arrives. While the budget is spent the rest is not read: it stays
+/// with the client (TCP's window on HTTP/1.1; on h2c hyper grants no more stream
+/// window until what it holds is read), and past the admission wait the request is
+/// refused with retry information.
+async fn read_body(
+    shard: &Rc<Shard>,
+    mut body: Incoming,
+    held: &mut Held,
+) -> Result<Bytes, Failure> {
+    let limit = shard.shared.max_request_bytes;
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut len = 0;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            fail(
+                StatusCode::BAD_REQUEST,
+                Code::InvalidArgument,
+                format!("could not read the request body: {e}"),
+            )
+        })?;
+        // Trailers carry nothing OTLP uses.
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        len += data.len();
+        if len > limit {
+            return Err(fail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Code::ResourceExhausted,
+                format!("the request body is larger than {limit} bytes"),
+            ));
+        }
+        held.resize(len);
+        chunks.push(data);
+        if !shard.budget.has_room_besides(held) {
+            shard.admit_besides(held).await.map_err(Failure::from)?;
+        }
+    }
+    if chunks.len() == 1 {
+        return Ok(chunks.pop().expect("one chunk"));
+    }
+    // Joined into one buffer: both copies are counted while they exist.
+    held.resize(2 * len);
+    let mut joined = BytesMut::with_capacity(len);
+    for c in chunks {
+        joined.extend_from_slice(&c);
+    }
+    held.resize(len);
+    Ok(joined.freeze())
 }
 
 /// The content type of the answer: the request's, protobuf when it is neither.

@@ -186,7 +186,18 @@ impl Shard {
     /// Waits briefly for room in the budget and the log; refuses with retry
     /// information when there is none.
     pub async fn admit(&self) -> Result<(), IngestError> {
-        if let Err(full) = self.budget.wait_for_room(self.shared.admission_wait).await {
+        self.admit_with(0).await
+    }
+
+    /// [`admit`](Self::admit) for a request being read, which holds `own` already:
+    /// it waits only while the others fill the budget.
+    pub async fn admit_besides(&self, own: &Held) -> Result<(), IngestError> {
+        self.admit_with(own.bytes()).await
+    }
+
+    async fn admit_with(&self, own: usize) -> Result<(), IngestError> {
+        let wait = self.shared.admission_wait;
+        if let Err(full) = self.budget.wait_for_room_besides(own, wait).await {
             return Err(self.refuse(IngestError::Overloaded {
                 shard: self.id,
                 used: full.used,

@@ -554,6 +554,21 @@ async fn a_message_larger_than_the_flow_control_windows_arrives_whole() {
     gw.stop().await;
 }
 
+/// `body` over OTLP/HTTP is refused with 503 and `Retry-After`.
+async fn assert_http_refused_with_retry_after(gw: &Gateway, body: Vec<u8>) {
+    let mut http = HttpClient::connect(gw.http).await;
+    let r = http
+        .request(
+            "POST",
+            "/v1/logs",
+            &[("content-type", "application/x-protobuf")],
+            body,
+        )
+        .await;
+    assert_eq!(r.status, 503, "{r:?}");
+    assert_eq!(r.headers["retry-after"], "1");
+}
+
 #[tokio::test]
 async fn a_clickhouse_failure_is_unavailable_with_retry_information() {
     let gw = Gateway::start("chfail").await;
@@ -569,17 +584,7 @@ async fn a_clickhouse_failure_is_unavailable_with_retry_information() {
         a.retry_info,
         "grpc-status-details-bin with RetryInfo: {a:?}"
     );
-    let mut http = HttpClient::connect(gw.http).await;
-    let r = http
-        .request(
-            "POST",
-            "/v1/logs",
-            &[("content-type", "application/x-protobuf")],
-            request("lost", 1),
-        )
-        .await;
-    assert_eq!(r.status, 503, "{r:?}");
-    assert_eq!(r.headers["retry-after"], "1");
+    assert_http_refused_with_retry_after(&gw, request("lost", 1)).await;
     gw.stop().await;
 }
 
@@ -625,4 +630,73 @@ async fn inserts_are_stored_with_each_clickhouse_compression() {
         assert_eq!(count(&gw, "compressed").await, 7, "{compression}");
         gw.stop().await;
     }
+}
+
+#[tokio::test]
+async fn an_overloaded_shard_refuses_with_retry_information_and_takes_requests_once_freed() {
+    // One shard with a 1 MiB budget, answering after the commit; the table is gone,
+    // so what the shard takes stays in memory (retried for a minute) and fills it.
+    let env = [
+        ("SLUICE_SHARDS", "1"),
+        ("SLUICE_ACK", "clickhouse"),
+        ("SLUICE_LIMITS_SHARD_BUDGET_BYTES", "1048576"),
+        ("SLUICE_SINK_RETRY_WINDOW_MS", "60000"),
+        // Sealed chunks keep their full size in the budget (LZ4 would shrink them).
+        ("SLUICE_CLICKHOUSE_COMPRESSION", "none"),
+    ];
+    let gw = Gateway::start_env("overload", |_| String::new(), &env).await;
+    gw.query("DROP TABLE otel_logs SYNC").await;
+    let c = GrpcClient::connect(gw.grpc).await;
+    let big = request("held", 10_000);
+    assert!(big.len() > 1 << 20, "{} bytes", big.len());
+    let first = tokio::spawn({
+        let c = c.clone();
+        async move { c.call(EXPORT, &[], grpc_frame(false, &big)).await }
+    });
+    // Until the first request's rows are committed, the shard has no room. A probe
+    // that still got in waits for its own commit: given up on after a second.
+    let probe = || async {
+        let call = c.call(EXPORT, &[], grpc_frame(false, &request("probe", 10)));
+        tokio::time::timeout(std::time::Duration::from_secs(1), call).await
+    };
+    loop {
+        if let Ok(a) = probe().await {
+            assert_eq!(a.status.as_deref(), Some("14"), "{a:?}");
+            assert!(a.message.contains("overloaded"), "{a:?}");
+            break;
+        }
+        assert!(!first.is_finished(), "the held request was answered");
+    }
+    let refused = c
+        .call(EXPORT, &[], grpc_frame(false, &request("refused", 10)))
+        .await;
+    assert_eq!(refused.status.as_deref(), Some("14"), "{refused:?}");
+    assert!(
+        refused.retry_info,
+        "RetryInfo with the refusal: {refused:?}"
+    );
+    assert!(
+        refused.message.contains("shard 0 holds"),
+        "the message names the bound: {refused:?}"
+    );
+    assert_http_refused_with_retry_after(&gw, request("refused", 10)).await;
+    // The table is back: the held rows commit, the budget frees, requests are taken.
+    let opts = engine::schema::SchemaOptions {
+        database: gw.database.clone(),
+        ..Default::default()
+    };
+    engine::schema::apply(&crate::support::clickhouse(), &opts)
+        .await
+        .expect("schema apply");
+    let a = first.await.unwrap();
+    assert_eq!(a.status.as_deref(), Some("0"), "{a:?}");
+    let a = c
+        .call(EXPORT, &[], grpc_frame(false, &request("after", 10)))
+        .await;
+    assert_eq!(a.status.as_deref(), Some("0"), "{a:?}");
+    assert_eq!(count(&gw, "held").await, 10_000);
+    assert_eq!(count(&gw, "after").await, 10);
+    // Refused requests left nothing behind.
+    assert_eq!(count(&gw, "refused").await, 0);
+    gw.stop().await;
 }
