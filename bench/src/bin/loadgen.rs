@@ -1,8 +1,9 @@
 //! `sluice-loadgen`: the OTLP load generator (see `bench/README.md`).
 //!
 //! Exit status: 0 when every request succeeded (or `--allow-errors`) and `--verify`
-//! found no loss and no duplicates; 1 otherwise or when the run could not be made;
-//! 2 for usage errors.
+//! found no loss and no duplicates (with `--malformed`: no request went unanswered or
+//! got a server error, and the endpoint stayed up); 1 otherwise or when the run could
+//! not be made; 2 for usage errors.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -31,23 +32,54 @@ fn main() -> ExitCode {
         }
     };
     let json = cfg.json;
-    let report = match runtime.block_on(loadgen::run(cfg)) {
-        Ok(r) => r,
+    if let Some((dir, mutations)) = cfg.malformed.clone() {
+        let seed = cfg.shape.seed;
+        return match runtime.block_on(loadgen::malformed::run(&cfg, &dir, mutations, seed)) {
+            Ok(report) => output(
+                report.ok_verdict,
+                |out| report.write_json(out),
+                |out| report.write_text(out),
+                json,
+            ),
+            Err(e) => {
+                eprintln!("sluice-loadgen: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    match runtime.block_on(loadgen::run(cfg)) {
+        Ok(report) => output(
+            report.ok,
+            |out| report.write_json(out),
+            |out| report.write_text(out),
+            json,
+        ),
         Err(e) => {
             eprintln!("sluice-loadgen: {e}");
-            return ExitCode::FAILURE;
+            ExitCode::FAILURE
         }
-    };
+    }
+}
+
+type Out<'a> = std::io::StdoutLock<'a>;
+
+/// Writes a report on stdout (`json` or text); the exit status says whether it is `ok`.
+fn output(
+    ok: bool,
+    write_json: impl FnOnce(&mut Out<'_>) -> std::io::Result<()>,
+    write_text: impl FnOnce(&mut Out<'_>) -> std::io::Result<()>,
+    json: bool,
+) -> ExitCode {
     let mut out = std::io::stdout().lock();
     let written = if json {
-        report.write_json(&mut out)
+        write_json(&mut out)
     } else {
-        report.write_text(&mut out)
+        write_text(&mut out)
     };
     if written.and_then(|()| out.flush()).is_err() {
         return ExitCode::FAILURE;
     }
-    if report.ok {
+    if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

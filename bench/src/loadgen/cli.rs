@@ -127,6 +127,15 @@ pub struct Args {
     /// How long --verify waits for the acknowledged rows to appear.
     #[arg(long, value_parser = parse_duration, default_value = "30s")]
     pub verify_timeout: Duration,
+    /// Instead of load: replay the fuzz corpus in DIR (a folder per target, as
+    /// fuzz/corpus/), and mutations of it, one request at a time, and report every
+    /// request that got no answer or a server error (see bench/README.md).
+    /// --requests caps how many are sent; --seed picks the mutations.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["verify", "rate", "duration", "records"])]
+    pub malformed: Option<std::path::PathBuf>,
+    /// With --malformed: mutations sent per corpus file (besides the file as is).
+    #[arg(long, default_value_t = 3)]
+    pub mutations: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -273,6 +282,8 @@ pub struct Config {
     pub quiet: bool,
     pub allow_errors: bool,
     pub verify: Option<VerifyConfig>,
+    /// `--malformed`: the corpus and how many mutations of each file.
+    pub malformed: Option<(std::path::PathBuf, usize)>,
 }
 
 /// `--verify`'s settings.
@@ -424,6 +435,7 @@ impl Config {
             quiet: a.quiet,
             allow_errors: a.allow_errors,
             verify,
+            malformed: a.malformed.clone().map(|dir| (dir, a.mutations)),
         })
     }
 

@@ -16,10 +16,20 @@ use super::http as otlp_http;
 pub enum Failure {
     /// A gRPC answer with `grpc-status` ≠ 0 (from the trailers, or a trailers-only
     /// answer's headers), or a gRPC answer without one (code 13, as gRPC clients do).
-    Grpc { code: u32, message: String },
+    /// `retry`: it carried a `google.rpc.RetryInfo` (`grpc-status-details-bin`).
+    Grpc {
+        code: u32,
+        message: String,
+        retry: bool,
+    },
     /// An HTTP status other than 2xx, with the message of its `google.rpc.Status`
-    /// body (or the body's text).
-    Http { status: u16, message: String },
+    /// body (or the body's text). `retry`: it carried a `Retry-After` header or a
+    /// `RetryInfo` in its body.
+    Http {
+        status: u16,
+        message: String,
+        retry: bool,
+    },
     /// The connection or stream broke.
     Transport(String),
     /// The connection was closed (HTTP/1.1 `Connection: close`, an HTTP/2 GOAWAY)

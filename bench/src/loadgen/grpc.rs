@@ -30,6 +30,7 @@ use wire::grpc::Code;
 
 use super::cli::Signal;
 use super::client::{Failure, Target};
+use super::status::RpcStatus;
 
 /// Receive windows: answers are a few bytes, so the defaults would do; a larger
 /// connection window keeps many streams from waiting on WINDOW_UPDATEs.
@@ -111,6 +112,7 @@ async fn read_status(response: Response<h2::RecvStream>) -> Result<(), Failure> 
                 .headers
                 .get("grpc-message")
                 .map_or_else(String::new, |m| percent_decode(m.as_bytes())),
+            retry: parts.headers.contains_key(http::header::RETRY_AFTER),
         });
     }
     if parts.headers.contains_key("grpc-status") {
@@ -125,30 +127,41 @@ async fn read_status(response: Response<h2::RecvStream>) -> Result<(), Failure> 
         None => Err(Failure::Grpc {
             code: MISSING_STATUS,
             message: "answer without grpc-status".into(),
+            retry: false,
         }),
     }
 }
 
-/// Reads `grpc-status` / `grpc-message`.
+/// Reads `grpc-status` / `grpc-message`, and whether `grpc-status-details-bin`
+/// carries a `RetryInfo`.
 pub fn status(headers: &HeaderMap) -> Result<(), Failure> {
     let message = || {
         headers
             .get("grpc-message")
             .map_or_else(String::new, |m| percent_decode(m.as_bytes()))
     };
+    let retry = || {
+        headers
+            .get("grpc-status-details-bin")
+            .and_then(|v| RpcStatus::from_details_header(v.as_bytes()))
+            .is_some_and(|s| s.retry_delay().is_some())
+    };
     match headers.get("grpc-status").map(parse_status) {
         Some(Some(0)) => Ok(()),
         Some(Some(code)) => Err(Failure::Grpc {
             code,
             message: message(),
+            retry: retry(),
         }),
         Some(None) => Err(Failure::Grpc {
             code: MISSING_STATUS,
             message: format!("unreadable grpc-status; grpc-message: {}", message()),
+            retry: false,
         }),
         None => Err(Failure::Grpc {
             code: MISSING_STATUS,
             message: "answer without grpc-status".into(),
+            retry: false,
         }),
     }
 }
@@ -175,6 +188,7 @@ fn h2_failure(e: h2::Error) -> Failure {
         Failure::Grpc {
             code: Code::Cancelled as u32,
             message: format!("stream reset: {e}"),
+            retry: false,
         }
     } else {
         Failure::Transport(format!("h2: {e}"))
@@ -250,9 +264,24 @@ mod tests {
             ])),
             Err(Failure::Grpc {
                 code: 14,
-                message: "overloaded, retry later".into()
+                message: "overloaded, retry later".into(),
+                retry: false,
             })
         );
+        let details = wire::grpc::status_details_header(
+            Code::Unavailable,
+            "overloaded",
+            Some(std::time::Duration::from_secs(1)),
+        );
+        let mut with_retry = headers(&[("grpc-status", "14")]);
+        with_retry.insert(
+            "grpc-status-details-bin",
+            HeaderValue::from_str(&details).unwrap(),
+        );
+        assert!(matches!(
+            status(&with_retry),
+            Err(Failure::Grpc { retry: true, .. })
+        ));
         assert!(matches!(
             status(&headers(&[])),
             Err(Failure::Grpc { code: 13, .. })

@@ -25,20 +25,12 @@ use tokio::net::TcpStream;
 
 use super::cli::Signal;
 use super::client::{Failure, Target};
+use super::status::RpcStatus;
 
 /// Bytes of a non-Status error body kept as the message.
 const MAX_TEXT: usize = 300;
 
 const AGENT: &str = concat!("sluice-loadgen/", env!("CARGO_PKG_VERSION"));
-
-/// `google.rpc.Status`, the body of an OTLP/HTTP error (OTLP spec, "Failures").
-#[derive(Clone, PartialEq, prost::Message)]
-struct RpcStatus {
-    #[prost(int32, tag = "1")]
-    code: i32,
-    #[prost(string, tag = "2")]
-    message: String,
-}
 
 /// A connection, or a handle on a shared HTTP/2 connection.
 #[derive(Debug)]
@@ -140,6 +132,7 @@ impl Client {
             }
         })?;
         let status = response.status();
+        let retry_after = response.headers().contains_key(http::header::RETRY_AFTER);
         let json = response
             .headers()
             .get(CONTENT_TYPE)
@@ -157,9 +150,11 @@ impl Client {
         if status.is_success() {
             return Ok(());
         }
+        let (message, retry_info) = error_message(&body, json, protobuf);
         Err(Failure::Http {
             status: status.as_u16(),
-            message: error_message(&body, json, protobuf),
+            message,
+            retry: retry_after || retry_info,
         })
     }
 }
@@ -185,19 +180,21 @@ fn hyper_failure(e: hyper::Error) -> Failure {
     Failure::Transport(format!("http: {e}"))
 }
 
-/// The message of an error answer's body.
-pub fn error_message(body: &[u8], json: bool, protobuf: bool) -> String {
+/// The message of an error answer's body, and whether it carries a `RetryInfo` (in
+/// the protobuf form).
+pub fn error_message(body: &[u8], json: bool, protobuf: bool) -> (String, bool) {
     if protobuf && let Ok(s) = RpcStatus::decode(body) {
-        return s.message;
+        let retry = s.retry_delay().is_some();
+        return (s.message, retry);
     }
     if json
         && let Ok(v) = serde_json::from_slice::<serde_json::Value>(body)
         && let Some(m) = v.get("message").and_then(|m| m.as_str())
     {
-        return m.to_string();
+        return (m.to_string(), false);
     }
     let text = &body[..body.len().min(MAX_TEXT)];
-    String::from_utf8_lossy(text).trim().to_string()
+    (String::from_utf8_lossy(text).trim().to_string(), false)
 }
 
 #[cfg(test)]
@@ -209,14 +206,27 @@ mod tests {
         let status = RpcStatus {
             code: 14,
             message: "busy".into(),
+            details: Vec::new(),
         }
         .encode_to_vec();
-        assert_eq!(error_message(&status, false, true), "busy");
+        assert_eq!(error_message(&status, false, true), ("busy".into(), false));
+        let with_retry = wire::grpc::encode_status_details(
+            wire::grpc::Code::Unavailable,
+            "busy",
+            Some(std::time::Duration::from_secs(1)),
+        );
+        assert_eq!(
+            error_message(&with_retry, false, true),
+            ("busy".into(), true)
+        );
         assert_eq!(
             error_message(br#"{"code":3,"message":"bad"}"#, true, false),
-            "bad"
+            ("bad".into(), false)
         );
-        assert_eq!(error_message(b"  plain text\n", false, false), "plain text");
-        assert_eq!(error_message(&[b'x'; 1000], false, false).len(), MAX_TEXT);
+        assert_eq!(
+            error_message(b"  plain text\n", false, false).0,
+            "plain text"
+        );
+        assert_eq!(error_message(&[b'x'; 1000], false, false).0.len(), MAX_TEXT);
     }
 }

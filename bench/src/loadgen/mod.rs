@@ -20,10 +20,12 @@
 //! | [`body`] | per send: copy, patch, compress, gRPC framing |
 //! | [`pace`] | the plan: which request next, when (rate), measured or warm-up |
 //! | [`client`], [`grpc`], [`http`] | connections and one request on them; failures |
+//! | [`status`] | `google.rpc.Status` error answers and their retry information |
 //! | [`stats`] | per-connection recorders (HDR histogram, errors, acknowledged ranges) |
 //! | [`run`] | connection tasks and workers; the run from start to report |
 //! | [`progress`] | the once-a-second line |
 //! | [`verify`] | acknowledged set vs ClickHouse: loss and duplicates |
+//! | [`malformed`] | `--malformed`: the fuzz corpus, mutated, replayed at an endpoint |
 //! | [`report`] | the results, as text or JSON |
 //! | [`cpu`] | the process's CPU time |
 
@@ -33,12 +35,14 @@ pub mod client;
 pub mod cpu;
 pub mod grpc;
 pub mod http;
+pub mod malformed;
 pub mod pace;
 pub mod pool;
 pub mod progress;
 pub mod report;
 pub mod run;
 pub mod stats;
+pub mod status;
 pub mod verify;
 
 pub use cli::{Args, Config, UsageError};

@@ -134,6 +134,8 @@ pub struct ErrorEntry {
     /// gRPC status name (`UNAVAILABLE`).
     pub name: Option<&'static str>,
     pub message: String,
+    /// The answers said when to retry (gRPC `RetryInfo`, HTTP `Retry-After`).
+    pub retry_info: bool,
     pub count: u64,
 }
 
@@ -196,6 +198,7 @@ impl Report {
                 code: k.code,
                 name: k.grpc_name(),
                 message: k.message.clone(),
+                retry_info: k.retry_info,
                 count,
             })
             .collect();
@@ -384,9 +387,14 @@ impl Report {
                     (Some(c), None) => format!(" {c}"),
                     _ => String::new(),
                 };
+                let retry = if e.retry_info {
+                    " (with retry info)"
+                } else {
+                    ""
+                };
                 writeln!(
                     out,
-                    "    {:>8} × {}{code}: {}",
+                    "    {:>8} × {}{code}{retry}: {}",
                     human_count(e.count),
                     e.kind,
                     e.message

@@ -33,22 +33,31 @@ pub struct ErrorKey {
     /// The gRPC status or HTTP status code.
     pub code: Option<u32>,
     pub message: String,
+    /// The answer said when to retry (gRPC `RetryInfo`, HTTP `Retry-After`).
+    pub retry_info: bool,
 }
 
 impl ErrorKey {
     pub fn of(f: &Failure) -> ErrorKey {
-        let (kind, code, message) = match f {
-            Failure::Grpc { code, message } => ("grpc", Some(*code), message.as_str()),
-            Failure::Http { status, message } => {
-                ("http", Some(u32::from(*status)), message.as_str())
-            }
-            Failure::Transport(m) | Failure::Closed(m) => ("transport", None, m.as_str()),
-            Failure::Timeout => ("timeout", None, "no answer within --timeout"),
+        let (kind, code, message, retry_info) = match f {
+            Failure::Grpc {
+                code,
+                message,
+                retry,
+            } => ("grpc", Some(*code), message.as_str(), *retry),
+            Failure::Http {
+                status,
+                message,
+                retry,
+            } => ("http", Some(u32::from(*status)), message.as_str(), *retry),
+            Failure::Transport(m) | Failure::Closed(m) => ("transport", None, m.as_str(), false),
+            Failure::Timeout => ("timeout", None, "no answer within --timeout", false),
         };
         ErrorKey {
             kind,
             code,
             message: truncate(message, MAX_MESSAGE),
+            retry_info,
         }
     }
 
@@ -57,6 +66,7 @@ impl ErrorKey {
             kind: "connect",
             code: None,
             message: truncate(message, MAX_MESSAGE),
+            retry_info: false,
         }
     }
 
@@ -180,6 +190,7 @@ impl Recorder {
                 kind: key.kind,
                 code: None,
                 message: "(more distinct errors than the report keeps)".into(),
+                retry_info: false,
             };
             *self.errors.entry(other).or_insert(0) += 1;
         }
@@ -353,6 +364,7 @@ mod tests {
         let fail = Failure::Grpc {
             code: 14,
             message: "overloaded".into(),
+            retry: true,
         };
         r.request(&sent(true, 90, 20), Err(&fail));
         r.request(&sent(false, 90, 30), Err(&fail));

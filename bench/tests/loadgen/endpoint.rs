@@ -40,6 +40,13 @@ pub enum Answer {
         status: u16,
         message: &'static str,
     },
+    /// Every request, whatever its body (which is not looked at), answered with this
+    /// gRPC status (trailers-only) or HTTP status: a broken endpoint, for
+    /// `--malformed`.
+    Refuse {
+        grpc: u32,
+        http: u16,
+    },
 }
 
 /// What arrived, by signal (`logs`, `traces`, `metrics`).
@@ -272,6 +279,16 @@ async fn grpc_stream(
         let _ = body.flow_control().release_capacity(chunk.len());
         buf.extend_from_slice(&chunk);
     }
+    if let Answer::Refuse { grpc, .. } = answer {
+        let r = Response::builder()
+            .status(200)
+            .header("content-type", "application/grpc")
+            .header("grpc-status", grpc.to_string())
+            .body(())
+            .unwrap();
+        let _ = respond.send_response(r, true);
+        return;
+    }
     assert_eq!(header(&parts.headers, "content-type"), "application/grpc");
     assert_eq!(header(&parts.headers, "te"), "trailers");
     let encoding = header(&parts.headers, "grpc-encoding");
@@ -297,7 +314,7 @@ async fn grpc_stream(
         .body(())
         .unwrap();
     match answer {
-        Answer::Ok | Answer::OkAndClose | Answer::HttpStatus { .. } => {
+        Answer::Ok | Answer::OkAndClose | Answer::HttpStatus { .. } | Answer::Refuse { .. } => {
             let mut send = respond.send_response(ok, false).unwrap();
             send.send_data(Bytes::from_static(&[0, 0, 0, 0, 0]), false)
                 .unwrap();
@@ -387,6 +404,12 @@ async fn http_request(
         assert!(parts.headers.contains_key("host"));
     }
     let body = body.collect().await.expect("body").to_bytes();
+    if let Answer::Refuse { http, .. } = answer {
+        return Response::builder()
+            .status(http)
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+    }
     let ctype = header(&parts.headers, "content-type");
     let encoding = header(&parts.headers, "content-encoding");
     let raw = decompress(&body, &encoding);

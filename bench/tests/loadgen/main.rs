@@ -361,3 +361,76 @@ fn text_output_and_usage_errors() {
     assert!(stderr(&out).contains("127.0.0.1:9"));
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+/// A corpus of a few files in the layout of `fuzz/corpus/`.
+fn small_corpus(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("loadgen-corpus-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (folder, files) in [
+        ("logs_protobuf", vec![&b"\x0a\x00"[..], b"\x0a\x02\x12\x00"]),
+        ("traces_json", vec![&br#"{"resourceSpans":[]}"#[..]]),
+        ("grpc_framing", vec![&b"ignored"[..]]),
+    ] {
+        std::fs::create_dir_all(dir.join(folder)).unwrap();
+        for (i, f) in files.iter().enumerate() {
+            std::fs::write(dir.join(folder).join(i.to_string()), f).unwrap();
+        }
+    }
+    dir
+}
+
+#[test]
+fn malformed_replay_reports_server_errors_and_a_dead_endpoint() {
+    let corpus = small_corpus("errors");
+    let corpus = corpus.display().to_string();
+    let replay = |server: &Server, args: &str| {
+        loadgen(
+            server,
+            &format!("--malformed {corpus} --mutations 2 {args}"),
+        )
+    };
+    // (A healthy endpoint, sluice, is in `real.rs`.) An endpoint that answers every
+    // request with a server error: each is a problem, named with its source and
+    // mutation. gRPC sends only the protobuf folder: 2 files × (as is + 2 mutations).
+    let broken = Answer::Refuse {
+        grpc: 13,
+        http: 500,
+    };
+    let (out, report) = replay(&endpoint::grpc(broken.clone()), "");
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert_eq!(n(&report["problem_count"]), 6, "{report}");
+    let first = &report["problems"][0];
+    assert_eq!(first["source"], "logs_protobuf/0", "{report}");
+    assert_eq!(first["mutation"], "as is");
+    assert!(
+        first["what"].as_str().unwrap().contains("INTERNAL"),
+        "{report}"
+    );
+    let (out, report) = replay(&endpoint::http(broken), "--protocol http");
+    // OTLP/HTTP sends the JSON folder too.
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert_eq!(n(&report["problem_count"]), 9, "{report}");
+    // An endpoint that is gone.
+    let gone = {
+        let server = endpoint::grpc(Answer::Ok);
+        let addr = server.addr;
+        drop(server);
+        addr
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_sluice-loadgen"))
+        .arg("--endpoint")
+        .arg(format!("http://{gone}"))
+        .args(["--json", "--malformed", &corpus])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["alive"], false, "{report}");
+    assert!(
+        report["problems"][0]["what"]
+            .as_str()
+            .unwrap()
+            .contains("down"),
+        "{report}"
+    );
+}

@@ -152,3 +152,33 @@ fn verify_passes_and_counts_match_clickhouse_over_grpc_and_http_json() {
     }
     sluice.stop();
 }
+
+/// The fuzz corpus (with mutations) replayed at a real sluice over gRPC and
+/// OTLP/HTTP: every request is answered, none with a server error, and sluice is up
+/// at the end and still stores good requests.
+#[test]
+fn the_fuzz_corpus_replayed_at_sluice_gets_an_answer_and_no_server_error() {
+    let url = sluice::clickhouse_url();
+    let database = sluice::fresh_database("malformed");
+    sluice::apply_schema(&url, &database);
+    let mut sluice = Sluice::spawn(&url, &database, &[("SLUICE_ACK", "memory".to_owned())]);
+    let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus");
+    for (protocol, endpoint) in [("grpc", sluice.grpc), ("http", sluice.http)] {
+        let out = Command::new(env!("CARGO_BIN_EXE_sluice-loadgen"))
+            .arg("--endpoint")
+            .arg(format!("http://{endpoint}"))
+            .args(["--protocol", protocol, "--json", "--timeout", "5s"])
+            .args(["--malformed", corpus, "--mutations", "6"])
+            .output()
+            .expect("runs");
+        let report: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+        assert_eq!(out.status.code(), Some(0), "{protocol}: {report}");
+        assert_eq!(report["problem_count"], 0, "{protocol}: {report}");
+        assert_eq!(report["alive"], true);
+        assert!(n(&report["sent"]) > 100, "{protocol}: {report}");
+        assert!(n(&report["refused_as_bad"]) > 0, "{protocol}: {report}");
+        assert!(n(&report["ok"]) > 0, "{protocol}: {report}");
+    }
+    assert!(sluice.terminate().success());
+}
