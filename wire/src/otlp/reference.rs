@@ -16,15 +16,19 @@
 //! | [`logs`] | `otel_logs`, resources and scopes |
 //! | [`traces`] | `otel_traces`, events and links |
 //! | [`metrics`] | the five `otel_metrics_*` tables |
+//! | [`divergence`] | the valid requests sluice reads differently from prost, by design |
+//! | [`stored`] | a table's RowBinary read back with the schema's types, against the rows |
 
 use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value::Value};
 
 use crate::otlp::common::SERVICE_NAME;
 
 mod cells;
+pub(crate) mod divergence;
 mod go;
 pub(crate) mod logs;
 pub(crate) mod metrics;
+pub(crate) mod stored;
 pub(crate) mod traces;
 
 pub(crate) use cells::*;

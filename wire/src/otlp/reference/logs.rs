@@ -247,12 +247,3 @@ pub(crate) fn consistent(b: &LogsBatch) -> Result<(), String> {
     }
     Ok(())
 }
-
-/// The records of a request.
-pub(crate) fn records(req: &ExportLogsServiceRequest) -> usize {
-    req.resource_logs
-        .iter()
-        .flat_map(|rl| &rl.scope_logs)
-        .map(|sl| sl.log_records.len())
-        .sum()
-}

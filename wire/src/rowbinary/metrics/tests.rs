@@ -20,18 +20,9 @@ use prost::Message;
 use super::*;
 use crate::otlp::metrics::decode_metrics;
 
-/// The schema contract: `table, column, type, kind` a line.
-const COLUMNS_TSV: &str = include_str!("../../../../engine/tests/data/clickstack-columns.tsv");
-
-/// The stored columns of `table` in the TSV, in order: (name, ClickHouse type).
+/// The stored columns of `table` in the schema contract, in order: (name, type).
 fn tsv_columns(table: Table) -> Vec<(&'static str, &'static str)> {
-    COLUMNS_TSV
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| l.split('\t').collect::<Vec<_>>())
-        .filter(|f| f[0] == table.default_name() && f[3] == "stored")
-        .map(|f| (f[1], f[2]))
-        .collect()
+    crate::otlp::reference::stored::tsv_columns(table.default_name())
 }
 
 #[test]
