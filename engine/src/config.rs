@@ -38,6 +38,7 @@ pub struct Config {
     pub wal: Wal,
     pub http: Http,
     pub logs: LogsProcessing,
+    pub telemetry: TelemetryListen,
 }
 
 impl Default for Config {
@@ -54,6 +55,27 @@ impl Default for Config {
             wal: Wal::default(),
             http: Http::default(),
             logs: LogsProcessing::default(),
+            telemetry: TelemetryListen::default(),
+        }
+    }
+}
+
+/// Where sluice's own metrics and health check are served (see `engine::telemetry`).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetryListen {
+    /// Prometheus / OpenMetrics `GET /metrics`; empty = off.
+    pub metrics: String,
+    /// Health check `GET /`; empty = off.
+    pub health: String,
+}
+
+impl Default for TelemetryListen {
+    fn default() -> Self {
+        // The ports of ClickStack's collector, on loopback like the OTLP ports.
+        TelemetryListen {
+            metrics: "127.0.0.1:8888".into(),
+            health: "127.0.0.1:13133".into(),
         }
     }
 }

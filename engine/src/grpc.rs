@@ -138,6 +138,7 @@ async fn stream_task(
         .get("grpc-timeout")
         .and_then(|v| v.to_str().ok())
         .and_then(wire::grpc::parse_timeout);
+    let signal = signal_of(request.uri().path());
     let work = export(&shard, request);
     let result = match timeout {
         Some(t) => tokio::time::timeout(t, work).await.unwrap_or_else(|_| {
@@ -148,6 +149,14 @@ async fn stream_task(
         }),
         None => work.await,
     };
+    if let Some(signal) = signal {
+        let outcome = match &result {
+            Ok(()) => "ok",
+            Err(s) if s.code == Code::Unavailable => "refused",
+            Err(_) => "rejected",
+        };
+        crate::telemetry::get().answered(signal.name(), outcome);
+    }
     // A client that went away cannot be answered; nothing else to do.
     let _ = match result {
         Ok(()) => respond_ok(&mut respond),
@@ -155,19 +164,24 @@ async fn stream_task(
     };
 }
 
+/// The signal an `Export` method path is for.
+fn signal_of(path: &str) -> Option<Signal> {
+    match path {
+        LOGS_EXPORT => Some(Signal::Logs),
+        TRACES_EXPORT => Some(Signal::Traces),
+        METRICS_EXPORT => Some(Signal::Metrics),
+        _ => None,
+    }
+}
+
 /// One unary Export: everything between the request headers and the answer.
 async fn export(shard: &Rc<Shard>, request: Request<h2::RecvStream>) -> Result<(), Status> {
     let (parts, mut body) = request.into_parts();
-    let signal = match parts.uri.path() {
-        LOGS_EXPORT => Signal::Logs,
-        TRACES_EXPORT => Signal::Traces,
-        METRICS_EXPORT => Signal::Metrics,
-        path => {
-            return Err(Status::new(
-                Code::Unimplemented,
-                format!("unknown method {path}"),
-            ));
-        }
+    let Some(signal) = signal_of(parts.uri.path()) else {
+        return Err(Status::new(
+            Code::Unimplemented,
+            format!("unknown method {}", parts.uri.path()),
+        ));
     };
     let content_type = parts
         .headers

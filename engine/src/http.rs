@@ -130,7 +130,17 @@ async fn handle(shard: &Rc<Shard>, req: Request<Incoming>) -> Response<Full<Byte
     let mut response = if req.method() == Method::OPTIONS {
         preflight(&req)
     } else {
-        match export(shard, req).await {
+        let signal = signal_of(req.uri().path());
+        let result = export(shard, req).await;
+        if let Some(signal) = signal {
+            let outcome = match &result {
+                Ok(()) => "ok",
+                Err(f) if f.retry => "refused",
+                Err(_) => "rejected",
+            };
+            crate::telemetry::get().answered(signal.name(), outcome);
+        }
+        match result {
             Ok(()) => ok(format),
             Err(f) => failure(format, f),
         }
@@ -143,18 +153,23 @@ async fn handle(shard: &Rc<Shard>, req: Request<Incoming>) -> Response<Full<Byte
     response
 }
 
+/// The signal an OTLP/HTTP path is for.
+fn signal_of(path: &str) -> Option<Signal> {
+    match path {
+        "/v1/logs" => Some(Signal::Logs),
+        "/v1/traces" => Some(Signal::Traces),
+        "/v1/metrics" => Some(Signal::Metrics),
+        _ => None,
+    }
+}
+
 async fn export(shard: &Rc<Shard>, req: Request<Incoming>) -> Result<(), Failure> {
-    let signal = match req.uri().path() {
-        "/v1/logs" => Signal::Logs,
-        "/v1/traces" => Signal::Traces,
-        "/v1/metrics" => Signal::Metrics,
-        path => {
-            return Err(fail(
-                StatusCode::NOT_FOUND,
-                Code::NotFound,
-                format!("no OTLP endpoint at {path}"),
-            ));
-        }
+    let Some(signal) = signal_of(req.uri().path()) else {
+        return Err(fail(
+            StatusCode::NOT_FOUND,
+            Code::NotFound,
+            format!("no OTLP endpoint at {}", req.uri().path()),
+        ));
     };
     if req.method() != Method::POST {
         return Err(fail(

@@ -19,8 +19,7 @@
 //! | [`clickhouse`] | where ClickHouse is and how to log in |
 //! | [`log`] | plain log lines on stderr |
 //! | [`schema`] | the ClickStack schema: DDL templates, rendering, `schema apply` |
-//!
-//! Planned: `telemetry` (self-metrics on :8888, health on :13133).
+//! | [`telemetry`] | self-metrics (`/metrics` on :8888) and health (:13133) |
 
 pub mod ack;
 pub mod admission;
@@ -34,4 +33,5 @@ pub mod run;
 pub mod schema;
 pub mod shard;
 pub mod sink;
+pub mod telemetry;
 pub mod wal;

@@ -1,5 +1,5 @@
-//! Plain log lines on stderr (structured logs and self-metrics come with the
-//! telemetry work).
+//! Plain log lines on stderr; the counts behind them are also in `telemetry`'s
+//! metrics.
 
 pub fn error(msg: std::fmt::Arguments<'_>) {
     eprintln!("sluice: error: {msg}");

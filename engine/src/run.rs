@@ -325,6 +325,12 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         disk: disk.clone(),
     });
 
+    let telemetry_listeners =
+        crate::telemetry::Listeners::bind(&config.telemetry.metrics, &config.telemetry.health)
+            .context("cannot listen for telemetry (telemetry.metrics, telemetry.health)")?;
+    if let Some(disk) = &disk {
+        crate::telemetry::get().watch_disk(Arc::clone(disk));
+    }
     let grpc_addr: SocketAddr = config.listen.grpc.parse().context("listen.grpc")?;
     let http_addr: SocketAddr = config.listen.http.parse().context("listen.http")?;
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -364,13 +370,18 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         None => String::new(),
     };
     eprintln!(
-        "sluice: ready grpc={grpc_bound} http={http_bound} shards={shards} clickhouse={} database={database} ack={}{wal_note} shard_budget={}",
+        "sluice: ready grpc={grpc_bound} http={http_bound} {} shards={shards} clickhouse={} database={database} ack={}{wal_note} shard_budget={}",
+        telemetry_listeners.describe(),
         endpoint.url,
         ack.name(),
         config.limits.shard_budget_bytes
     );
 
+    telemetry_listeners
+        .spawn()
+        .context("cannot start the telemetry thread")?;
     main_rt.block_on(wait_for_signal())?;
+    crate::telemetry::get().set_stopping();
     let deadline = std::time::Instant::now() + shutdown_timeout;
     eprintln!(
         "sluice: stopping: finishing the requests in progress, sealing the batches, finishing the inserts"
@@ -394,8 +405,15 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Says what was wrong in a log that was read on start.
+/// Says what was wrong in a log that was read on start (and counts it).
 fn report_damage(what: &str, d: crate::wal::segment::Damage) {
+    let t = crate::telemetry::get();
+    let damaged = |what| {
+        t.wal_damaged
+            .get_or_create(&crate::telemetry::WhatLabel { what })
+    };
+    damaged("corrupt_records").inc_by(d.corrupt as u64);
+    damaged("torn_bytes").inc_by(d.torn_bytes);
     if d.corrupt > 0 {
         crate::log::warn(format_args!(
             "{what}: skipped {} corrupt records (their data is lost; the rest is delivered)",

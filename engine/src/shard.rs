@@ -82,6 +82,16 @@ pub enum Signal {
     Metrics,
 }
 
+impl Signal {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Signal::Logs => "logs",
+            Signal::Traces => "traces",
+            Signal::Metrics => "metrics",
+        }
+    }
+}
+
 /// Why a request was not stored.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -159,9 +169,11 @@ impl Drop for InFlight {
 
 impl Shard {
     pub fn new(id: usize, shared: Arc<Shared>, log: Option<ShardLog>) -> Rc<Shard> {
+        let budget = Budget::new(shared.shard_budget);
+        crate::telemetry::get().watch_budget(id as u32, Arc::clone(&budget));
         Rc::new(Shard {
             id,
-            budget: Budget::new(shared.shard_budget),
+            budget,
             shared,
             batches: RefCell::new(ShardBatches::default()),
             batch_held: RefCell::new(None),
@@ -218,6 +230,14 @@ impl Shard {
     /// Counts a refusal and says so in the log, at most every few seconds.
     fn refuse(&self, e: IngestError) -> IngestError {
         self.refused.set(self.refused.get() + 1);
+        let reason = match e {
+            IngestError::WalFull { .. } => "wal_full",
+            _ => "overloaded",
+        };
+        crate::telemetry::get()
+            .admission_refusals
+            .get_or_create(&crate::telemetry::ReasonLabel { reason })
+            .inc();
         let now = Instant::now();
         if self
             .last_refusal_warning
@@ -267,6 +287,12 @@ impl Shard {
         let (wait, due) = {
             let mut b = self.batches.borrow_mut();
             let added = b.decode(signal, format, bytes, &self.shared.logs)?;
+            let t = crate::telemetry::get();
+            for &(table, n) in added.rows.iter().filter(|(_, n)| *n > 0) {
+                t.received_rows
+                    .get_or_create(&t.table(table.default_name()))
+                    .inc_by(n as u64);
+            }
             if added.skipped_metrics > 0 {
                 self.skipped_metrics
                     .set(self.skipped_metrics.get() + added.skipped_metrics as u64);

@@ -187,6 +187,8 @@ impl Sluice {
         let mut child = Command::new(sluice_bin())
             .arg("run")
             .env("SLUICE_LISTEN_GRPC", "127.0.0.1:0")
+            .env("SLUICE_TELEMETRY_METRICS", "127.0.0.1:0")
+            .env("SLUICE_TELEMETRY_HEALTH", "127.0.0.1:0")
             .env("SLUICE_LISTEN_HTTP", "127.0.0.1:0")
             .env("SLUICE_CLICKHOUSE_URL", url)
             .env("SLUICE_CLICKHOUSE_DATABASE", database)

@@ -65,15 +65,27 @@ async fn attempt(
         statement,
     } = t;
     let table = &settings.target.table;
+    let metrics = crate::telemetry::get();
+    let label = metrics.table(table);
     let mut backoff = Backoff::default();
     let started = Instant::now();
     let mut attempts = 0u32;
     let mut paused = false;
+    let unpause = |paused: bool| {
+        if paused {
+            metrics.sink_paused.get_or_create(&label).set(0);
+        }
+    };
     loop {
         attempts += 1;
         let body = Parts::new(parts.iter().cloned());
         let err = match clickhouse::insert(client, &settings.target, statement, token, body).await {
             Ok(()) => {
+                metrics
+                    .inserted_rows
+                    .get_or_create(&label)
+                    .inc_by(rows as u64);
+                unpause(paused);
                 if attempts > 1 {
                     crate::log::info(format_args!(
                         "{table}: inserted {rows} rows after {attempts} attempts ({:.1} s)",
@@ -84,10 +96,19 @@ async fn attempt(
             }
             Err(e) => e,
         };
+        metrics
+            .insert_failures
+            .get_or_create(&crate::telemetry::FailureLabels {
+                table: table.clone(),
+                class: err.class.name(),
+            })
+            .inc();
         if err.class == Class::Data {
+            unpause(paused);
             return Err(err);
         }
         if settings.ack == AckMode::ClickHouse && started.elapsed() >= settings.retry_window {
+            unpause(paused);
             crate::log::warn(format_args!(
                 "{table}: {err}; gave up after {attempts} attempts: {rows} rows' requests are told to retry"
             ));
@@ -96,6 +117,7 @@ async fn attempt(
         let delay = backoff.delay(err.class);
         if err.class == Class::Structural && !paused {
             paused = true;
+            metrics.sink_paused.get_or_create(&label).set(1);
             crate::log::warn(format_args!(
                 "{table}: sink paused: {err}; holding {rows} rows, probing every {:?} until it is fixed",
                 super::retry::STRUCTURAL_PROBE
@@ -206,7 +228,13 @@ async fn dead_letter(t: Table<'_>, token: &str, err: &InsertError, parts: &[Byte
             .dead_letter
             .write(table, statement, token, err, parts, rows, compressed)
         {
-            Ok(_) => return,
+            Ok(_) => {
+                let t = crate::telemetry::get();
+                t.dead_letter_rows
+                    .get_or_create(&t.table(table))
+                    .inc_by(rows as u64);
+                return;
+            }
             Err(e) => {
                 crate::log::warn(format_args!(
                     "{table}: cannot write {rows} refused rows to {} ({e}): holding them",

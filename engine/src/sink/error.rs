@@ -30,6 +30,17 @@ pub enum Class {
     Data,
 }
 
+impl Class {
+    /// The class's name in metrics and logs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Class::Transient => "transient",
+            Class::Structural => "structural",
+            Class::Data => "data",
+        }
+    }
+}
+
 /// A failed INSERT, parsed once.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InsertError {

@@ -439,6 +439,12 @@ fn prepare(
                 // the requests they came from are gone. Counted and left out; a
                 // restart reads past it the same way (so the token stays the same).
                 Err(err) if err.kind() == std::io::ErrorKind::InvalidData => {
+                    let t = crate::telemetry::get();
+                    t.wal_damaged
+                        .get_or_create(&crate::telemetry::WhatLabel {
+                            what: "outbox_chunks",
+                        })
+                        .inc();
                     crate::log::error(format_args!(
                         "{}: chunk {} in the outbox is damaged ({err}): its {} rows are lost",
                         settings.target.table, e.id, e.rows

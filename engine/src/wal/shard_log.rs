@@ -263,6 +263,9 @@ fn writer(mut log: SegmentLog, rx: Receiver<Op>, group: Duration, disk: Arc<Disk
         }
         disk.set_failing(failure.is_some());
         if let Some(e) = failure {
+            crate::telemetry::get()
+                .wal_parked
+                .inc_by((parked.len() - parked_before) as u64);
             crate::log::warn(format_args!(
                 "cannot write the write-ahead log ({e}): {} requests wait for their rows to reach the outboxes before they are answered",
                 parked.len() - parked_before

@@ -15,6 +15,9 @@ pub struct Gateway {
     child: Child,
     pub grpc: SocketAddr,
     pub http: SocketAddr,
+    /// Self-metrics (`/metrics`) and health check.
+    pub metrics: SocketAddr,
+    pub health: SocketAddr,
     pub database: String,
 }
 
@@ -55,6 +58,8 @@ impl Gateway {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
             .arg("run")
             .env("SLUICE_LISTEN_GRPC", "127.0.0.1:0")
+            .env("SLUICE_TELEMETRY_METRICS", "127.0.0.1:0")
+            .env("SLUICE_TELEMETRY_HEALTH", "127.0.0.1:0")
             .env("SLUICE_LISTEN_HTTP", "127.0.0.1:0")
             .env("SLUICE_CLICKHOUSE_URL", &ch.url)
             .env("SLUICE_CLICKHOUSE_DATABASE", &database)
@@ -94,9 +99,23 @@ impl Gateway {
         Gateway {
             grpc: addr("grpc="),
             http: addr("http="),
+            metrics: addr("metrics="),
+            health: addr("health="),
             child,
             database,
         }
+    }
+
+    /// Applies the schema to the gateway's database again (tables dropped under it
+    /// come back).
+    pub async fn apply_schema(&self) {
+        let opts = engine::schema::SchemaOptions {
+            database: self.database.clone(),
+            ..Default::default()
+        };
+        engine::schema::apply(&clickhouse(), &opts)
+            .await
+            .expect("schema apply");
     }
 
     /// A `SELECT` in the gateway's database, as `TabSeparatedRaw` rows split into fields.

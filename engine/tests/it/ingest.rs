@@ -681,13 +681,7 @@ async fn an_overloaded_shard_refuses_with_retry_information_and_takes_requests_o
     );
     assert_http_refused_with_retry_after(&gw, request("refused", 10)).await;
     // The table is back: the held rows commit, the budget frees, requests are taken.
-    let opts = engine::schema::SchemaOptions {
-        database: gw.database.clone(),
-        ..Default::default()
-    };
-    engine::schema::apply(&crate::support::clickhouse(), &opts)
-        .await
-        .expect("schema apply");
+    gw.apply_schema().await;
     let a = first.await.unwrap();
     assert_eq!(a.status.as_deref(), Some("0"), "{a:?}");
     let a = c

@@ -17,4 +17,5 @@ mod metrics;
 mod schema;
 mod sink;
 mod support;
+mod telemetry;
 mod traces;
