@@ -39,7 +39,7 @@ use crate::columns::traces::TracesBatch;
 use crate::otlp::json::{JsonErrorKind, decode_logs_json, decode_metrics_json, decode_traces_json};
 use crate::otlp::logs::{LogsOptions, decode_logs};
 use crate::otlp::metrics::decode_metrics;
-use crate::otlp::reference::{self, divergence};
+use crate::otlp::reference::{self, divergence, json_reader};
 use crate::otlp::traces::decode_traces;
 use crate::proto::{DecodeError, ErrorKind};
 
@@ -181,27 +181,14 @@ pub(super) fn protobuf<S: Signal>(data: &[u8]) {
 
 /// The OTLP/JSON check of the module doc. sluice's reader is the more lenient (it
 /// also takes snake_case field names, enum names, hex or base64 ids), so only what
-/// the serde reader accepts is compared. A request with snake_case names is not:
-/// serde skips those fields as unknown, sluice reads them (and may refuse them).
+/// the serde reader accepts is compared, and only where serde reads it as OTLP/JSON
+/// (`otlp::reference::json_reader`).
 pub(super) fn json<S: Signal>(data: &[u8]) {
     let reference = serde_json::from_slice::<S::Request>(data)
         .ok()
         .filter(S::serde_read_whole)
-        .filter(|_| !has_snake_case_key(data));
+        .filter(|_| json_reader::reads_as_otlp(data));
     run::<S>(data, S::decode_json, reference.as_ref(), false);
-}
-
-/// Whether some object key in the JSON `data` has an underscore: OTLP/JSON's field
-/// names are lowerCamelCase, so such a key is a protobuf name sluice also takes.
-fn has_snake_case_key(data: &[u8]) -> bool {
-    fn walk(v: &serde_json::Value) -> bool {
-        match v {
-            serde_json::Value::Object(m) => m.iter().any(|(k, v)| k.contains('_') || walk(v)),
-            serde_json::Value::Array(a) => a.iter().any(walk),
-            _ => false,
-        }
-    }
-    serde_json::from_slice::<serde_json::Value>(data).is_ok_and(|v| walk(&v))
 }
 
 fn string_value(s: &str) -> Option<AnyValue> {
@@ -413,35 +400,7 @@ impl Signal for Metrics {
         divergence::in_metrics(data)
     }
 
-    /// A metric's data kind, and a number point's and an exemplar's value, are
-    /// flattened `Option`s in opentelemetry-proto's serde code, and serde reads a
-    /// flattened `Option` that fails to parse as `None`: a metric whose data is
-    /// malformed (or holds a double serde wrote as `null`) comes back without data
-    /// instead of failing the request. A reading with any of them `None` says nothing.
     fn serde_read_whole(r: &ExportMetricsServiceRequest) -> bool {
-        let whole_points = |points: &[NumberDataPoint]| {
-            points
-                .iter()
-                .all(|p| p.value.is_some() && p.exemplars.iter().all(|e| e.value.is_some()))
-        };
-        let whole_exemplars = |e: &[opentelemetry_proto::tonic::metrics::v1::Exemplar]| {
-            e.iter().all(|e| e.value.is_some())
-        };
-        r.resource_metrics
-            .iter()
-            .flat_map(|rm| &rm.scope_metrics)
-            .flat_map(|sm| &sm.metrics)
-            .all(|m| match &m.data {
-                None => false,
-                Some(Data::Gauge(g)) => whole_points(&g.data_points),
-                Some(Data::Sum(s)) => whole_points(&s.data_points),
-                Some(Data::Histogram(h)) => {
-                    h.data_points.iter().all(|p| whole_exemplars(&p.exemplars))
-                }
-                Some(Data::ExponentialHistogram(h)) => {
-                    h.data_points.iter().all(|p| whole_exemplars(&p.exemplars))
-                }
-                Some(Data::Summary(_)) => true,
-            })
+        json_reader::metrics_read_whole(r)
     }
 }

@@ -18,6 +18,7 @@
 //! | [`metrics`] | the five `otel_metrics_*` tables |
 //! | [`divergence`] | the valid requests sluice reads differently from prost, by design |
 //! | [`stored`] | a table's RowBinary read back with the schema's types, against the rows |
+//! | [`json_reader`] | where opentelemetry-proto's serde reader, the OTLP/JSON reference, can be trusted |
 
 use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value::Value};
 
@@ -26,6 +27,7 @@ use crate::otlp::common::SERVICE_NAME;
 mod cells;
 pub(crate) mod divergence;
 mod go;
+pub(crate) mod json_reader;
 pub(crate) mod logs;
 pub(crate) mod metrics;
 pub(crate) mod stored;
