@@ -41,7 +41,11 @@ const LIST_FIELDS: &[&str] = &[
 /// - an array where an object belongs is a message to serde (derived structs take
 ///   their fields in order from a sequence), an error to sluice;
 /// - text `serde_json::Value` cannot read (invalid UTF-8 in a skipped field) is
-///   something serde skipped without looking.
+///   something serde skipped without looking;
+/// - a 64-bit integer written as a string with a `+` sign is a number to serde
+///   (Rust's `str::parse` takes the sign), not to sluice or the Go collector
+///   (`strconv.ParseUint` and protojson refuse it); so any string with a leading `+`
+///   is left out.
 pub(crate) fn reads_as_otlp(data: &[u8]) -> bool {
     fn walk(v: &serde_json::Value, list_allowed: bool) -> bool {
         match v {
@@ -49,6 +53,7 @@ pub(crate) fn reads_as_otlp(data: &[u8]) -> bool {
                 .iter()
                 .all(|(k, v)| !k.contains('_') && walk(v, LIST_FIELDS.contains(&k.as_str()))),
             serde_json::Value::Array(a) => list_allowed && a.iter().all(|v| walk(v, false)),
+            serde_json::Value::String(s) => !s.starts_with('+'),
             _ => true,
         }
     }
@@ -128,6 +133,15 @@ mod tests {
         text[at] = 0xff;
         assert!(serde_json::from_slice::<ExportLogsServiceRequest>(&text).is_ok());
         assert!(!reads_as_otlp(&text));
+    }
+
+    #[test]
+    fn regression_serde_takes_a_plus_sign_in_an_integer_string() {
+        // Found by logs_json: `"observedTimeUnixNano": "+1795614686339000000"`.
+        let text = br#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"observedTimeUnixNano":"+17"}]}]}]}"#;
+        let (serde, sluice) = logs(text);
+        assert!(serde.is_some() && !sluice);
+        assert!(!reads_as_otlp(text));
     }
 
     #[test]
