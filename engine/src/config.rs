@@ -215,6 +215,8 @@ pub struct Limits {
     pub shard_budget_bytes: usize,
     /// How long a request waits for room in the budget before it is refused.
     pub admission_wait_ms: u64,
+    /// How long a request's body may take to arrive once it is being read.
+    pub body_timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -223,6 +225,7 @@ impl Default for Limits {
             max_request_bytes: 64 << 20,
             shard_budget_bytes: 256 << 20,
             admission_wait_ms: 200,
+            body_timeout_ms: 30_000,
         }
     }
 }

@@ -23,7 +23,7 @@
 //! | malformed framing, compression or protobuf | `INVALID_ARGUMENT` |
 //! | request larger than `limits.max_request_bytes` | `RESOURCE_EXHAUSTED` (no retry info) |
 //! | overload (budget spent, write-ahead log full or failing), ClickHouse failure | `UNAVAILABLE` with `RetryInfo` |
-//! | `grpc-timeout` passed | `DEADLINE_EXCEEDED` |
+//! | `grpc-timeout` passed, or the message did not arrive within `limits.body_timeout_ms` | `DEADLINE_EXCEEDED` |
 //! | `content-type` not gRPC | HTTP 415 |
 
 use std::rc::Rc;
@@ -153,6 +153,7 @@ async fn stream_task(
         let outcome = match &result {
             Ok(()) => "ok",
             Err(s) if s.code == Code::Unavailable => "refused",
+            Err(s) if matches!(s.code, Code::DeadlineExceeded | Code::Cancelled) => "timeout",
             Err(_) => "rejected",
         };
         crate::telemetry::get().answered(signal.name(), outcome);
@@ -213,7 +214,22 @@ async fn export(shard: &Rc<Shard>, request: Request<h2::RecvStream>) -> Result<(
     let mut reader = MessageReader::new(limit);
     shard.admit().await?;
     let mut held = shard.budget.hold(0);
-    while let Some(chunk) = body.data().await {
+    let timeout = shard.shared.body_timeout;
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        // A stalled stream is cut off: its bytes count in the budget while it waits.
+        let Ok(chunk) = tokio::time::timeout_at(deadline, body.data()).await else {
+            return Err(Status::new(
+                Code::DeadlineExceeded,
+                format!(
+                    "the request message did not arrive within {} ms",
+                    timeout.as_millis()
+                ),
+            ));
+        };
+        let Some(chunk) = chunk else {
+            break;
+        };
         let chunk =
             chunk.map_err(|e| Status::new(Code::Cancelled, format!("stream error: {e}")))?;
         held.resize(held.bytes() + chunk.len());

@@ -20,6 +20,7 @@
 //! | other content type or encoding | 415 |
 //! | malformed body, compression, protobuf or JSON | 400 |
 //! | body larger than `limits.max_request_bytes` | 413 |
+//! | body not arrived within `limits.body_timeout_ms` | 408 |
 //! | overload (budget spent, write-ahead log full or failing), ClickHouse failure | 503 with `Retry-After` |
 
 use std::convert::Infallible;
@@ -136,6 +137,7 @@ async fn handle(shard: &Rc<Shard>, req: Request<Incoming>) -> Response<Full<Byte
             let outcome = match &result {
                 Ok(()) => "ok",
                 Err(f) if f.retry => "refused",
+                Err(f) if f.status == StatusCode::REQUEST_TIMEOUT => "timeout",
                 Err(_) => "rejected",
             };
             crate::telemetry::get().answered(signal.name(), outcome);
@@ -244,9 +246,25 @@ async fn read_body(
     held: &mut Held,
 ) -> Result<Bytes, Failure> {
     let limit = shard.shared.max_request_bytes;
+    let timeout = shard.shared.body_timeout;
+    let deadline = tokio::time::Instant::now() + timeout;
     let mut chunks: Vec<Bytes> = Vec::new();
     let mut len = 0;
-    while let Some(frame) = body.frame().await {
+    loop {
+        // A stalled upload is cut off: its bytes count in the budget while it waits.
+        let Ok(frame) = tokio::time::timeout_at(deadline, body.frame()).await else {
+            return Err(fail(
+                StatusCode::REQUEST_TIMEOUT,
+                Code::DeadlineExceeded,
+                format!(
+                    "the request body did not arrive within {} ms",
+                    timeout.as_millis()
+                ),
+            ));
+        };
+        let Some(frame) = frame else {
+            break;
+        };
         let frame = frame.map_err(|e| {
             fail(
                 StatusCode::BAD_REQUEST,

@@ -319,6 +319,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         max_request_bytes: config.limits.max_request_bytes,
         shard_budget: config.limits.shard_budget_bytes,
         admission_wait: Duration::from_millis(config.limits.admission_wait_ms),
+        body_timeout: Duration::from_millis(config.limits.body_timeout_ms),
         shutdown_timeout,
         cors_origins: config.http.cors_origins.clone(),
         sinks,

@@ -58,6 +58,8 @@ pub struct Shared {
     pub shard_budget: usize,
     /// How long a request waits for room before it is refused.
     pub admission_wait: Duration,
+    /// How long a body may take to arrive once it is being read.
+    pub body_timeout: Duration,
     /// How long a stopping shard waits for its connections to finish.
     pub shutdown_timeout: Duration,
     pub cors_origins: Vec<String>,

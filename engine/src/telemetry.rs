@@ -12,9 +12,9 @@
 //!
 //! | metric | type | labels | what |
 //! |---|---|---|---|
-//! | `sluice_requests_total` | counter | `signal`, `result` | OTLP export requests answered: `ok`; `refused` with retry information (overload, a full write-ahead log, a ClickHouse failure in `clickhouse` mode); `rejected` (bad input: a 4xx, a status naming the input) |
+//! | `sluice_requests_total` | counter | `signal`, `result` | OTLP export requests answered: `ok`; `refused` with retry information (overload, a full write-ahead log, a ClickHouse failure in `clickhouse` mode); `timeout` (`grpc-timeout` passed, the body did not arrive in time); `rejected` (bad input: a 4xx, a status naming the input) |
 //! | `sluice_received_rows_total` | counter | `table` | rows decoded from accepted requests |
-//! | `sluice_admission_refusals_total` | counter | `reason` | requests refused before they were read: `overloaded` (a shard's budget), `wal_full` |
+//! | `sluice_admission_refusals_total` | counter | `reason` | requests refused for want of room, before or while their body was read: `overloaded` (a shard's budget), `wal_full` |
 //! | `sluice_shard_budget_bytes`, `sluice_shard_held_bytes` | gauge | `shard` | a shard's bound, and what it holds now |
 //! | `sluice_wal_bytes`, `sluice_wal_max_bytes` | gauge | | the data directory's use and bound |
 //! | `sluice_wal_parked_requests_total` | counter | | requests whose record could not be written, answered once their rows were in the outboxes |
@@ -163,7 +163,7 @@ impl Telemetry {
         );
         r.register(
             "admission_refusals",
-            "Requests refused before they were read",
+            "Requests refused for want of room",
             self.admission_refusals.clone(),
         );
         r.register(
@@ -282,10 +282,14 @@ impl Listeners {
                 rt.block_on(async {
                     let pages = [(self.metrics, Page::Metrics), (self.health, Page::Health)];
                     for (listener, page) in pages {
-                        if let Some(l) = listener
-                            && let Ok(l) = TcpListener::from_std(l)
-                        {
-                            tokio::spawn(accept(l, page));
+                        let Some(l) = listener else { continue };
+                        match TcpListener::from_std(l) {
+                            Ok(l) => {
+                                tokio::spawn(accept(l, page));
+                            }
+                            Err(e) => crate::log::warn(format_args!(
+                                "cannot serve {page:?} (telemetry): {e}"
+                            )),
                         }
                     }
                     std::future::pending::<()>().await;

@@ -298,10 +298,13 @@ impl Queue {
     /// front up to the limits (at least one chunk).
     fn next_insert(&self, max_bytes: usize, max_rows: usize) -> Option<(u64, u64)> {
         let front = self.entries.front()?;
+        // The range as it was recorded, even when its first chunks are no longer
+        // queued (damaged on disk): the token is derived from it, and must be the one
+        // the INSERT had before the restart.
         if let Some((first, last)) = self.pending
             && front.id <= last
         {
-            return Some((first.max(front.id), last));
+            return Some((first, last));
         }
         let (mut bytes, mut rows, mut last) = (0, 0, front.id);
         for e in &self.entries {

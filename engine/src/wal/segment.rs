@@ -133,8 +133,10 @@ impl SegmentLog {
             let header = segment_header(kind);
             let header_ok = bytes.starts_with(&header);
             let mut last = first.saturating_sub(1);
+            let mut records = 0usize;
             let (mut good, corrupt) = scan(&bytes, |id, offset, payload| {
                 last = id;
+                records += 1;
                 let loc = Loc {
                     segment: first,
                     offset,
@@ -165,6 +167,13 @@ impl SegmentLog {
                 let f = OpenOptions::new().write(true).open(&path)?;
                 f.set_len(good)?;
                 f.sync_data()?;
+            }
+            // A segment without a record (a crash before its first write landed) is
+            // removed: the next append may start a segment of the same name, which
+            // must not be mistaken for this one (and deleted with it).
+            if records == 0 {
+                fs::remove_file(&path)?;
+                continue;
             }
             if !header_ok && good > 0 {
                 let f = OpenOptions::new().write(true).open(&path)?;
@@ -283,6 +292,12 @@ impl SegmentLog {
         // The new name must survive a crash too.
         File::open(&self.dir)?.sync_all()?;
         self.disk.add(HEADER_LEN);
+        // A segment of this name the log still knows (it failed to start before, or
+        // held nothing) was just replaced by this one.
+        if let Some(old) = self.segments.iter().position(|s| s.first == id) {
+            let old = self.segments.remove(old);
+            self.disk.sub(old.len);
+        }
         self.segments.push(Segment {
             first: id,
             last: id.saturating_sub(1),
@@ -603,6 +618,31 @@ mod tests {
                 torn_bytes: 0
             }
         );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_empty_last_segment_is_removed_so_a_new_one_of_its_name_is_not_deleted_with_it() {
+        let dir = tmp("empty-last");
+        let (mut log, _, _) = open(&dir);
+        log.append(1, &[b"one"]).unwrap();
+        log.sync().unwrap();
+        drop(log);
+        // A crash right after the next segment was started: a header, no record.
+        let second = dir.join(format!("{:020}.wal", 2));
+        fs::write(&second, segment_header(Kind::Requests)).unwrap();
+        let (mut log, got, damage) = open(&dir);
+        assert_eq!((got.len(), damage), (1, Damage::default()));
+        assert!(!second.exists(), "the empty segment is gone");
+        // The next record starts segment 2 afresh; deleting through 1 keeps it.
+        log.append(2, &[&[b'x'; 300]]).unwrap();
+        log.sync().unwrap();
+        log.delete_through(1);
+        assert!(second.exists());
+        drop(log);
+        let (_, got, _) = open(&dir);
+        let ids: Vec<u64> = got.iter().map(|r| r.0).collect();
+        assert_eq!(ids, vec![2]);
         fs::remove_dir_all(&dir).unwrap();
     }
 }

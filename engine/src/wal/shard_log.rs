@@ -224,6 +224,7 @@ fn writer(mut log: SegmentLog, rx: Receiver<Op>, group: Duration, disk: Arc<Disk
         }
         let parked_before = parked.len();
         let mut failure = None;
+        let mut wrote = false;
         for op in ops {
             match op {
                 Op::Append {
@@ -231,14 +232,17 @@ fn writer(mut log: SegmentLog, rx: Receiver<Op>, group: Duration, disk: Arc<Disk
                     head,
                     body,
                     done,
-                } => match log.append(seq, &[&head, &body]) {
-                    Ok(_) => waiting.push((seq, done)),
-                    // Starting a segment failed: nothing of it was buffered.
-                    Err(e) => {
-                        failure = Some(e);
-                        parked.push((seq, done));
+                } => {
+                    wrote = true;
+                    match log.append(seq, &[&head, &body]) {
+                        Ok(_) => waiting.push((seq, done)),
+                        // Starting a segment failed: nothing of it was buffered.
+                        Err(e) => {
+                            failure = Some(e);
+                            parked.push((seq, done));
+                        }
                     }
-                },
+                }
                 Op::Sealed { first, end, chunks } => sealed.push_back((first, end, chunks)),
                 Op::Durable { first } => {
                     if let Some(s) = sealed.iter_mut().find(|s| s.0 == first) {
@@ -261,7 +265,11 @@ fn writer(mut log: SegmentLog, rx: Receiver<Op>, group: Duration, disk: Arc<Disk
                 }
             }
         }
-        disk.set_failing(failure.is_some());
+        // Only a write says whether the disk takes writes again (seals and durable
+        // notices come all the time and write nothing).
+        if wrote {
+            disk.set_failing(failure.is_some());
+        }
         if let Some(e) = failure {
             crate::telemetry::get()
                 .wal_parked

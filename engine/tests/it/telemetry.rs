@@ -118,3 +118,66 @@ async fn requests_rows_inserts_and_a_paused_sink_are_counted_and_health_answers(
     assert_eq!(sample(&text, "sluice_sink_paused", rows), 0.0, "{text}");
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn a_stalled_body_is_cut_off_and_its_bytes_given_back() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let env = [
+        ("SLUICE_LIMITS_BODY_TIMEOUT_MS", "300"),
+        ("SLUICE_SHARDS", "1"),
+    ];
+    let gw = Gateway::start_env("stalled", |_| String::new(), &env).await;
+    // OTLP/HTTP: 10 of the 100 bytes it announced, then nothing.
+    let mut tcp = tokio::net::TcpStream::connect(gw.http).await.unwrap();
+    let head = "POST /v1/logs HTTP/1.1\r\nhost: sluice\r\ncontent-type: application/x-protobuf\r\ncontent-length: 100\r\n\r\n";
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(&[0x0a; 10]).await.unwrap();
+    let mut answer = vec![0u8; 512];
+    let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut answer))
+        .await
+        .expect("answered before the client gave up")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    // gRPC: a stream that sends part of its message and stalls.
+    let tcp = tokio::net::TcpStream::connect(gw.grpc).await.unwrap();
+    let (send, conn) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let mut send = send.ready().await.unwrap();
+    let req = http::Request::post(format!("http://sluice{}", crate::ingest::EXPORT))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(())
+        .unwrap();
+    let (resp, mut body) = send.send_request(req, false).unwrap();
+    body.send_data(bytes::Bytes::from_static(&[0, 0, 0, 0, 100, 0x0a]), false)
+        .unwrap();
+    let resp = tokio::time::timeout(Duration::from_secs(5), resp)
+        .await
+        .expect("answered before the client gave up")
+        .unwrap();
+    let status = resp
+        .headers()
+        .get("grpc-status")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(status.as_deref(), Some("4"), "DEADLINE_EXCEEDED: {resp:?}");
+    // Nothing of either is held any more, and both are counted as timeouts.
+    let text = until(&gw, "sluice_shard_held_bytes", r#"shard="0""#, 0.0).await;
+    assert_eq!(
+        sample(&text, "sluice_shard_held_bytes", r#"shard="0""#),
+        0.0,
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "sluice_requests_total",
+            r#"signal="logs",result="timeout""#
+        ),
+        2.0,
+        "{text}"
+    );
+    gw.stop().await;
+}
