@@ -66,13 +66,14 @@ impl Budget {
 
     /// Whether anything may be admitted now.
     pub fn has_room(&self) -> bool {
-        self.used() < self.limit
+        self.has_room_besides(0)
     }
 
-    /// Whether what others hold leaves room: a request being read goes on reading
-    /// while only its own bytes fill the budget (the bound is soft by one request).
-    pub fn has_room_besides(&self, own: &Held) -> bool {
-        self.used().saturating_sub(own.bytes) < self.limit
+    /// Whether what others hold leaves room: a request being read, which holds
+    /// `own` bytes, goes on reading while only its own bytes fill the budget (the
+    /// bound is soft by one request).
+    pub fn has_room_besides(&self, own: usize) -> bool {
+        self.used().saturating_sub(own) < self.limit
     }
 
     /// Counts `bytes` whatever the budget says (bytes already in hand).
@@ -98,7 +99,7 @@ impl Budget {
     /// Waits up to `wait` until the budget has room besides `own` bytes (those of
     /// the request that waits).
     pub async fn wait_for_room_besides(&self, own: usize, wait: Duration) -> Result<(), Full> {
-        let room = || self.used().saturating_sub(own) < self.limit;
+        let room = || self.has_room_besides(own);
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             // Register before checking, so a release in between is not missed.

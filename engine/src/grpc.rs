@@ -139,7 +139,7 @@ async fn stream_task(
         .and_then(|v| v.to_str().ok())
         .and_then(wire::grpc::parse_timeout);
     let signal = signal_of(request.uri().path());
-    let work = export(&shard, request);
+    let work = export(&shard, signal, request);
     let result = match timeout {
         Some(t) => tokio::time::timeout(t, work).await.unwrap_or_else(|_| {
             Err(Status::new(
@@ -176,9 +176,13 @@ fn signal_of(path: &str) -> Option<Signal> {
 }
 
 /// One unary Export: everything between the request headers and the answer.
-async fn export(shard: &Rc<Shard>, request: Request<h2::RecvStream>) -> Result<(), Status> {
+async fn export(
+    shard: &Rc<Shard>,
+    signal: Option<Signal>,
+    request: Request<h2::RecvStream>,
+) -> Result<(), Status> {
     let (parts, mut body) = request.into_parts();
-    let Some(signal) = signal_of(parts.uri.path()) else {
+    let Some(signal) = signal else {
         return Err(Status::new(
             Code::Unimplemented,
             format!("unknown method {}", parts.uri.path()),
@@ -235,8 +239,8 @@ async fn export(shard: &Rc<Shard>, request: Request<h2::RecvStream>) -> Result<(
         held.resize(held.bytes() + chunk.len());
         // Give the window back once the shard has room for more: the bytes now live
         // in the reader, counted in the budget.
-        if !shard.budget.has_room_besides(&held) {
-            shard.admit_besides(&held).await?;
+        if !shard.budget.has_room_besides(held.bytes()) {
+            shard.admit_besides(held.bytes()).await?;
         }
         let _ = body.flow_control().release_capacity(chunk.len());
         reader.push(chunk).map_err(frame_status)?;

@@ -132,7 +132,7 @@ async fn handle(shard: &Rc<Shard>, req: Request<Incoming>) -> Response<Full<Byte
         preflight(&req)
     } else {
         let signal = signal_of(req.uri().path());
-        let result = export(shard, req).await;
+        let result = export(shard, signal, req).await;
         if let Some(signal) = signal {
             let outcome = match &result {
                 Ok(()) => "ok",
@@ -165,8 +165,12 @@ fn signal_of(path: &str) -> Option<Signal> {
     }
 }
 
-async fn export(shard: &Rc<Shard>, req: Request<Incoming>) -> Result<(), Failure> {
-    let Some(signal) = signal_of(req.uri().path()) else {
+async fn export(
+    shard: &Rc<Shard>,
+    signal: Option<Signal>,
+    req: Request<Incoming>,
+) -> Result<(), Failure> {
+    let Some(signal) = signal else {
         return Err(fail(
             StatusCode::NOT_FOUND,
             Code::NotFound,
@@ -286,8 +290,8 @@ async fn read_body(
         }
         held.resize(len);
         chunks.push(data);
-        if !shard.budget.has_room_besides(held) {
-            shard.admit_besides(held).await.map_err(Failure::from)?;
+        if !shard.budget.has_room_besides(len) {
+            shard.admit_besides(len).await.map_err(Failure::from)?;
         }
     }
     if chunks.len() == 1 {

@@ -155,6 +155,8 @@ pub struct Shard {
     /// Metrics that wrote no row (no data points, or a data kind sluice does not
     /// know): counted, not errors; reported when the shard stops.
     skipped_metrics: Cell<u64>,
+    /// `sluice_received_rows_total` per table, looked up once.
+    received_rows: PerTable<prometheus_client::metrics::counter::Counter>,
     refused: Cell<u64>,
     last_refusal_warning: Cell<Option<Instant>>,
 }
@@ -172,7 +174,15 @@ impl Drop for InFlight {
 impl Shard {
     pub fn new(id: usize, shared: Arc<Shared>, log: Option<ShardLog>) -> Rc<Shard> {
         let budget = Budget::new(shared.shard_budget);
-        crate::telemetry::get().watch_budget(id as u32, Arc::clone(&budget));
+        let telemetry = crate::telemetry::get();
+        telemetry.watch_budget(id as u32, Arc::clone(&budget));
+        let mut received_rows = PerTable::default();
+        for (table, counter) in received_rows.iter_mut() {
+            *counter = telemetry
+                .received_rows
+                .get_or_create(&telemetry.table(table.default_name()))
+                .clone();
+        }
         Rc::new(Shard {
             id,
             budget,
@@ -185,6 +195,7 @@ impl Shard {
             connections: Cell::new(0),
             in_flight: Cell::new(0),
             skipped_metrics: Cell::new(0),
+            received_rows,
             refused: Cell::new(0),
             last_refusal_warning: Cell::new(None),
         })
@@ -200,16 +211,12 @@ impl Shard {
     /// Waits briefly for room in the budget and the log; refuses with retry
     /// information when there is none.
     pub async fn admit(&self) -> Result<(), IngestError> {
-        self.admit_with(0).await
+        self.admit_besides(0).await
     }
 
-    /// [`admit`](Self::admit) for a request being read, which holds `own` already:
-    /// it waits only while the others fill the budget.
-    pub async fn admit_besides(&self, own: &Held) -> Result<(), IngestError> {
-        self.admit_with(own.bytes()).await
-    }
-
-    async fn admit_with(&self, own: usize) -> Result<(), IngestError> {
+    /// [`admit`](Self::admit) for a request being read, which holds `own` bytes
+    /// already: it waits only while the others fill the budget.
+    pub async fn admit_besides(&self, own: usize) -> Result<(), IngestError> {
         let wait = self.shared.admission_wait;
         if let Err(full) = self.budget.wait_for_room_besides(own, wait).await {
             return Err(self.refuse(IngestError::Overloaded {
@@ -289,11 +296,8 @@ impl Shard {
         let (wait, due) = {
             let mut b = self.batches.borrow_mut();
             let added = b.decode(signal, format, bytes, &self.shared.logs)?;
-            let t = crate::telemetry::get();
-            for &(table, n) in added.rows.iter().filter(|(_, n)| *n > 0) {
-                t.received_rows
-                    .get_or_create(&t.table(table.default_name()))
-                    .inc_by(n as u64);
+            for &(table, n) in &added.rows {
+                self.received_rows[table].inc_by(n as u64);
             }
             if added.skipped_metrics > 0 {
                 self.skipped_metrics

@@ -148,16 +148,10 @@ impl Outbox {
     }
 
     /// Appends `chunks` as ids `first_id..` and fsyncs them: all of them, or (on an
-    /// error) none, so that the same ids can be offered again.
+    /// error) none, so that the same ids can be offered again. The chunks are one
+    /// group of the segment log: only the first can start a segment (and fail before
+    /// anything is buffered), and a failed sync drops them all.
     pub fn append(&mut self, first_id: u64, chunks: &[Chunk]) -> io::Result<Vec<Stored>> {
-        let stored = self.write(first_id, chunks);
-        if stored.is_err() {
-            self.log.discard();
-        }
-        stored
-    }
-
-    fn write(&mut self, first_id: u64, chunks: &[Chunk]) -> io::Result<Vec<Stored>> {
         let mut stored = Vec::with_capacity(chunks.len());
         for (i, c) in chunks.iter().enumerate() {
             let id = first_id + i as u64;

@@ -134,7 +134,7 @@ impl SegmentLog {
             let header_ok = bytes.starts_with(&header);
             let mut last = first.saturating_sub(1);
             let mut records = 0usize;
-            let (mut good, corrupt) = scan(&bytes, |id, offset, payload| {
+            let (good, corrupt) = scan(&bytes, |id, offset, payload| {
                 last = id;
                 records += 1;
                 let loc = Loc {
@@ -146,37 +146,33 @@ impl SegmentLog {
             });
             let last_segment = n + 1 == count;
             let len = bytes.len() as u64;
-            good = good.min(len);
             damage.corrupt += corrupt;
-            if !header_ok && len > 0 {
-                if good <= HEADER_LEN {
-                    good = 0; // nothing good after it
-                }
-                // A header cut short in the last segment is a segment a crash caught
-                // being created (torn); anywhere else it was damaged.
-                if !(last_segment && good == 0) {
+            if records == 0 {
+                // Nothing to keep: a segment a crash caught being started (the last one),
+                // or one damaged whole. It is removed, so that a new segment of its name
+                // is not mistaken for it (and deleted with it).
+                let header = if header_ok { HEADER_LEN } else { 0 };
+                if last_segment {
+                    damage.torn_bytes += len - header;
+                } else if len > header {
                     damage.corrupt += 1;
                 }
+                fs::remove_file(&path)?;
+                continue;
+            }
+            if !header_ok {
+                damage.corrupt += 1;
             }
             if good < len {
                 if last_segment {
                     damage.torn_bytes += len - good;
-                } else if good > 0 {
+                } else {
                     damage.corrupt += 1;
                 }
+            }
+            if good < len || !header_ok {
                 let f = OpenOptions::new().write(true).open(&path)?;
                 f.set_len(good)?;
-                f.sync_data()?;
-            }
-            // A segment without a record (a crash before its first write landed) is
-            // removed: the next append may start a segment of the same name, which
-            // must not be mistaken for this one (and deleted with it).
-            if records == 0 {
-                fs::remove_file(&path)?;
-                continue;
-            }
-            if !header_ok && good > 0 {
-                let f = OpenOptions::new().write(true).open(&path)?;
                 f.write_all_at(&header, 0)?;
                 f.sync_data()?;
             }
@@ -270,11 +266,6 @@ impl SegmentLog {
                 Err(e)
             }
         }
-    }
-
-    /// Drops the records appended since the last sync (nothing was written of them).
-    pub fn discard(&mut self) {
-        self.buf.clear();
     }
 
     /// Starts a new segment whose first record will be `id`. Only between groups:
